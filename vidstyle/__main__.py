@@ -1,0 +1,5 @@
+import sys
+
+from vidstyle.cli.main import main
+
+sys.exit(main())

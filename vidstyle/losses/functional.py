@@ -1,0 +1,91 @@
+"""Loss functions for style transfer. All are pure functions of tensors.
+
+Shapes: features (B, C, H, W); masks (B, 1, H', W') or (1, 1, H', W') with values in [0, 1],
+resized to each feature map with bilinear interpolation. Every loss returns a scalar tensor,
+zero for identical inputs.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+import torch.nn.functional as F
+
+
+def _fit_mask(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
+    if mask is None:
+        return None
+    if mask.dim() == 3:
+        mask = mask.unsqueeze(1)
+    if mask.shape[-2:] != like.shape[-2:]:
+        mask = F.interpolate(mask.to(like.dtype), size=like.shape[-2:], mode="bilinear", align_corners=False)
+    return mask.to(like.dtype)
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared difference of feature maps (B, C, H, W); with a mask, the mean over masked pixels."""
+    diff = (features - target) ** 2
+    m = _fit_mask(mask, features)
+    if m is None:
+        return diff.mean()
+    return (diff * m).sum() / (m.sum() * features.shape[1]).clamp_min(1e-8)
+
+
+def gram_matrix(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, C) Gram matrix normalised by C·H·W (by C·Σmask with a mask)."""
+    b, c, h, w = features.shape
+    m = _fit_mask(mask, features)
+    if m is not None:
+        features = features * m
+        norm = c * m.flatten(1).sum(1).clamp_min(1e-8).view(-1, 1, 1)
+        if norm.shape[0] != b:
+            norm = norm.expand(b, 1, 1)
+    else:
+        norm = c * h * w
+    flat = features.reshape(b, c, h * w)
+    return torch.bmm(flat, flat.transpose(1, 2)) / norm
+
+
+def style_loss(
+    features: Mapping[str, torch.Tensor],
+    target_grams: Mapping[str, torch.Tensor],
+    layer_weights: Mapping[str, float] | None = None,
+    mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Σ_l w_l · mean((G(F_l) − G_target_l)²) over the layers of ``target_grams``.
+
+    target_grams[l] is (1, C, C) or (B, C, C); it broadcasts over the batch.
+    """
+    total = None
+    for name, target in target_grams.items():
+        g = gram_matrix(features[name], mask)
+        w = 1.0 if layer_weights is None else float(layer_weights.get(name, 1.0))
+        term = w * ((g - target.to(g.dtype)) ** 2).mean()
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("style_loss needs at least one layer")
+    return total
+
+
+def tv_loss(image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Total variation of (B, C, H, W): mean squared difference of neighbouring pixels."""
+    dx = (image[..., :, 1:] - image[..., :, :-1]) ** 2
+    dy = (image[..., 1:, :] - image[..., :-1, :]) ** 2
+    m = _fit_mask(mask, image)
+    if m is None:
+        return dx.mean() + dy.mean()
+    mx, my = m[..., :, 1:], m[..., 1:, :]
+    c = image.shape[1]
+    return (dx * mx).sum() / (c * mx.sum()).clamp_min(1e-8) + (dy * my).sum() / (c * my.sum()).clamp_min(1e-8)
+
+
+def temporal_loss(image: torch.Tensor, warped_previous: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Ruder et al. 2016 short-term temporal loss: (1/D) Σ c·(x − ω(x_prev))² with D = C·H·W.
+
+    ``mask`` (B, 1, H, W) in [0, 1] is 1 where the previous frame is visible (not occluded).
+    """
+    diff = (image - warped_previous) ** 2
+    m = _fit_mask(mask, image)
+    if m is not None:
+        diff = diff * m
+    return diff.mean()

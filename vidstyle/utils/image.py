@@ -1,0 +1,80 @@
+"""Still-image loading and saving (PIL), as uint8 arrays or float tensors."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from vidstyle.errors import InputError, OutputError
+from vidstyle.utils.files import atomic_output, check_output_path
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+def load_image(path: str | os.PathLike, long_side: int | None = None) -> np.ndarray:
+    """Read an image file as an (H, W, 3) uint8 RGB array, EXIF rotation applied.
+
+    ``long_side`` rescales so that max(H, W) == long_side (Lanczos).
+    Raises InputError for a missing file or one that is not an image.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"file not found: {p}")
+    if p.is_dir():
+        raise InputError(f"expected an image file, got a folder: {p}")
+    try:
+        with Image.open(p) as im:
+            im = ImageOps.exif_transpose(im)
+            im = im.convert("RGB")
+            if long_side is not None:
+                im = resize_long_side(im, long_side)
+            return np.asarray(im, dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"not a readable image: {p} ({exc.__class__.__name__})") from exc
+
+
+def resize_long_side(im: Image.Image, long_side: int) -> Image.Image:
+    """Resize a PIL image so its longer side is ``long_side`` pixels."""
+    if long_side <= 0:
+        raise InputError(f"size must be a positive number of pixels, got {long_side}")
+    w, h = im.size
+    scale = long_side / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return im.resize(size, Image.LANCZOS) if size != (w, h) else im
+
+
+def resize_array(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize an (H, W, 3) uint8 array to (height, width, 3)."""
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.LANCZOS))
+
+
+def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(H, W, 3) uint8 -> (1, 3, H, W) float32 in [0, 1]."""
+    t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+    return t.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+
+
+def to_uint8(tensor: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) or (3, H, W) float in [0, 1] -> (H, W, 3) uint8 (clamped, rounded)."""
+    if tensor.dim() == 4:
+        tensor = tensor[0]
+    t = tensor.detach().float().clamp(0, 1).mul(255).round().to(torch.uint8)
+    return t.permute(1, 2, 0).contiguous().cpu().numpy()
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 95) -> Path:
+    """Write an (H, W, 3) uint8 array atomically; the format follows the extension."""
+    out = check_output_path(path)
+    ext = out.suffix.lower()
+    if ext not in IMAGE_EXTENSIONS:
+        raise OutputError(f"unsupported image format {ext!r} for {out}; use one of {sorted(IMAGE_EXTENSIONS)}")
+    fmt = Image.registered_extensions().get(ext)
+    with atomic_output(out) as tmp:
+        kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+        Image.fromarray(image).save(tmp, format=fmt, **kwargs)
+    return out
