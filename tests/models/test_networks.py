@@ -1,0 +1,57 @@
+"""Architectures: any input size, value range, gradients, and no grid or border artefacts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vidstyle.models import build_network, count_parameters, full_arch_params
+
+
+@pytest.mark.parametrize("arch", ["fast", "quality"])
+@pytest.mark.parametrize("size", [(191, 257), (64, 64), (7, 5)])
+def test_output_keeps_input_size(arch, size):
+    torch.manual_seed(0)
+    net = build_network(arch).eval()
+    x = torch.rand(2, 3, *size)
+    with torch.no_grad():
+        y = net(x)
+    assert y.shape == x.shape
+    assert torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize("arch", ["fast", "quality"])
+def test_gradients_reach_every_parameter(arch):
+    torch.manual_seed(0)
+    net = build_network(arch)
+    net(torch.rand(1, 3, 33, 47)).mean().backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+
+
+def test_fast_is_small_and_quality_is_johnson_sized():
+    assert 20_000 < count_parameters(build_network("fast")) < 50_000
+    # pytorch/examples TransformerNet has 1,679,235 parameters.
+    assert count_parameters(build_network("quality")) == 1_679_235
+
+
+def test_full_arch_params_fills_defaults_and_rejects_unknown():
+    params = full_arch_params("fast", channels=32)
+    assert params["channels"] == 32 and "blocks" in params and "norm" in params
+    net = build_network("fast", **params)
+    assert count_parameters(net) < count_parameters(build_network("fast"))
+    with pytest.raises(ValueError, match="no parameter"):
+        full_arch_params("fast", width=3)
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_network("vgg")
+
+
+def test_fast_shuffle_decoder_starts_without_checkerboard():
+    """ICNR initialisation: each 2×2 cell of the pixel-shuffled output is constant before training."""
+    from vidstyle.models.networks import ShuffleUpsample
+
+    torch.manual_seed(0)
+    up = ShuffleUpsample(8, 3)
+    y = up(torch.rand(1, 8, 10, 12))
+    cells = y.unfold(2, 2, 2).unfold(3, 2, 2)  # (1, 3, 10, 12, 2, 2)
+    assert torch.allclose(cells, cells[..., :1, :1].expand_as(cells), atol=1e-6)

@@ -1,0 +1,170 @@
+"""Model files: ``.safetensors`` weights with the metadata JSON in the header, plus a sibling ``.json``.
+
+Loading never executes code: the header is parsed as JSON, the network is built from the architecture
+named there, and only raw tensors are read. Pickles (PyTorch ``.pth`` checkpoints renamed to
+``.safetensors``), truncated files and foreign safetensors files are refused with a ModelError.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+from vidstyle import __version__
+from vidstyle.errors import ModelError
+from vidstyle.models.networks import ARCHITECTURES, build_network
+from vidstyle.utils.files import atomic_output, check_output_path
+
+METADATA_KEY = "vidstyle"
+REQUIRED_KEYS = ("architecture", "arch_params")
+# A safetensors header is a few KiB for our nets; anything huge is not a file we wrote.
+MAX_HEADER_BYTES = 16 << 20
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference (eval mode, on ``device``) with its metadata."""
+
+    network: nn.Module
+    metadata: dict[str, Any]
+    path: Path
+    name: str
+
+
+def metadata_path(path: str | os.PathLike) -> Path:
+    """The sibling JSON file of a model file: ``x.safetensors`` -> ``x.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def save_model(path: str | os.PathLike, network: nn.Module, metadata: dict[str, Any]) -> Path:
+    """Write ``network``'s weights and ``metadata`` to ``path`` (.safetensors) and its sibling .json.
+
+    ``metadata`` must hold ``architecture`` and ``arch_params``; ``vidstyle_version`` is filled in.
+    Both files are written atomically (temporary name, then rename).
+    """
+    from safetensors.torch import save_file
+
+    out = check_output_path(path)
+    if out.suffix != ".safetensors":
+        raise ModelError(f"model files end in .safetensors, got {out.name}")
+    missing = [k for k in REQUIRED_KEYS if k not in metadata]
+    if missing:
+        raise ValueError(f"model metadata needs {missing}")
+    meta = dict(metadata)
+    meta.setdefault("vidstyle_version", __version__)
+    meta.setdefault("temporal", False)
+    meta_json = json.dumps(meta, sort_keys=True)
+    tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in network.state_dict().items()
+               if v.is_floating_point()}
+    with atomic_output(out) as tmp:
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: meta_json})
+    with atomic_output(metadata_path(out)) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return out
+
+
+def _sniff_foreign(head: bytes, path: Path) -> None:
+    """Name the common wrong formats before trying to parse a header (nothing is unpickled)."""
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        raise ModelError(
+            f"{path} is a pickle or PyTorch checkpoint, not a safetensors file; refusing to load it "
+            "(unpickling can run arbitrary code). Convert it to .safetensors first."
+        )
+    if head[:4] == b"\x08\x07\x12\x07" or head[:2] == b"\x08\x03" or head[:2] == b"\x08\x08":
+        raise ModelError(f"{path} looks like an ONNX model; vidstyle model files are .safetensors")
+
+
+def read_header(path: str | os.PathLike) -> dict[str, Any]:
+    """Parse and validate the safetensors header of ``path``; returns the header dict.
+
+    Raises ModelError for a missing, truncated, corrupt or non-safetensors file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(f"model file not found: {p}")
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ModelError(f"{p} is truncated or empty ({size} bytes); not a model file")
+        _sniff_foreign(head, p)
+        (header_len,) = struct.unpack("<Q", head)
+        if header_len == 0 or header_len > MAX_HEADER_BYTES or header_len + 8 > size:
+            raise ModelError(f"{p} is not a safetensors model file (bad header length), or it is truncated")
+        raw = f.read(header_len)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{p} has a corrupt safetensors header ({exc.__class__.__name__})") from exc
+    if not isinstance(header, dict):
+        raise ModelError(f"{p} has a corrupt safetensors header")
+    data_len = size - 8 - header_len
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not offsets or len(offsets) != 2 or offsets[1] > data_len:
+            raise ModelError(f"{p} is truncated or corrupt (tensor {name!r} lies beyond the end of the file)")
+    return header
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The vidstyle metadata of a model file (header first, sibling .json as a fallback)."""
+    p = Path(path)
+    header = read_header(p)
+    raw = (header.get("__metadata__") or {}).get(METADATA_KEY)
+    if raw is None and metadata_path(p).is_file():
+        raw = metadata_path(p).read_text()
+    if raw is None:
+        raise ModelError(f"{p} is a safetensors file without vidstyle metadata (a foreign model?)")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{p}: vidstyle metadata is not valid JSON") from exc
+    if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_KEYS):
+        raise ModelError(f"{p}: vidstyle metadata lacks {list(REQUIRED_KEYS)}")
+    if meta["architecture"] not in ARCHITECTURES:
+        raise ModelError(
+            f"{p}: unknown architecture {meta['architecture']!r} (this vidstyle knows {sorted(ARCHITECTURES)}); "
+            "a newer vidstyle may be needed"
+        )
+    return meta
+
+
+def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
+    """Load a model by registry name (``starry_night-fast``) or path; the network is in eval mode on ``device``."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from vidstyle.models.registry import find_model
+
+    path = find_model(name_or_path)
+    meta = read_metadata(path)
+    try:
+        network = build_network(meta["architecture"], **meta["arch_params"])
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{path}: cannot build {meta['architecture']} with {meta['arch_params']}: {exc}") from exc
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"{path} is corrupt: {exc}") from exc
+    expected = network.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise ModelError(
+            f"{path}: weights do not match a {meta['architecture']} network "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    for k, v in state.items():
+        if v.shape != expected[k].shape:
+            raise ModelError(f"{path}: tensor {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}")
+    network.load_state_dict(state)
+    network.eval().requires_grad_(False)
+    return LoadedModel(network=network.to(device), metadata=meta, path=path, name=path.stem)

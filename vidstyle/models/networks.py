@@ -1,0 +1,249 @@
+"""Feed-forward transform networks: ``quality`` (Johnson et al. 2016) and ``fast`` (our real-time CPU design).
+
+Both map (B, 3, H, W) float RGB in [0, 1] to (B, 3, H, W) float RGB, nominally in [0, 1] (callers clamp).
+Any H and W work, odd ones too: the input is reflection-padded up to a multiple of the network's stride
+and the output is cropped back, so no zero border ever enters the network (zero padding is what draws the
+bright lines along the borders of tiny nets).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "instance":
+        # affine=True as in pytorch/examples; no running stats, so train and eval behave the same.
+        return nn.InstanceNorm2d(channels, affine=True)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown normalisation {kind!r}: use instance, batch or none")
+
+
+class ReflectConv(nn.Sequential):
+    """Reflection padding followed by a convolution (keeps H/stride × W/stride)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1, bias: bool = True) -> None:
+        super().__init__(
+            nn.ReflectionPad2d(kernel // 2),
+            nn.Conv2d(cin, cout, kernel, stride=stride, groups=groups, bias=bias),
+        )
+
+
+class StrideMultiplePad(nn.Module):
+    """Base class: reflection-pads the input to a multiple of ``stride`` and crops the output back."""
+
+    stride: int = 1
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (B, 3, H, W) RGB in [0, 1] -> (B, 3, H, W) RGB, nominally [0, 1]."""
+        h, w = x.shape[-2:]
+        pad_h = (-h) % self.stride
+        pad_w = (-w) % self.stride
+        if pad_h or pad_w:
+            # Reflection needs pad < size; replicate covers the rare tiny input where it does not.
+            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        y = self.body(x)
+        if pad_h or pad_w:
+            y = y[..., :h, :w]
+        return y
+
+
+# ---------------------------------------------------------------------------------------------------------
+# quality: Johnson et al. 2016, as pytorch/examples fast_neural_style (instance norm, upsample-then-conv)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ResidualBlock(nn.Module):
+    """Two 3×3 convolutions with instance norm and an identity shortcut (He et al. 2016)."""
+
+    def __init__(self, channels: int, norm: str = "instance") -> None:
+        super().__init__()
+        self.conv1 = ReflectConv(channels, channels, 3)
+        self.in1 = _norm(norm, channels)
+        self.conv2 = ReflectConv(channels, channels, 3)
+        self.in2 = _norm(norm, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.in1(self.conv1(x)))
+        return x + self.in2(self.conv2(y))
+
+
+class UpsampleConv(nn.Module):
+    """Nearest-neighbour ×2 upsampling then a convolution: no transposed-conv checkerboard (Odena et al. 2016)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int) -> None:
+        super().__init__()
+        self.conv = ReflectConv(cin, cout, kernel)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class QualityNet(StrideMultiplePad):
+    """Johnson et al. 2016 transform network with instance normalisation (Ulyanov et al. 2016).
+
+    Same layers as pytorch/examples ``TransformerNet``: 9×9 conv (32), two stride-2 3×3 convs (64, 128),
+    five residual blocks (128), two upsample-then-conv stages (64, 32) and a 9×9 output conv.
+    About 1.68 M parameters. Inputs/outputs are RGB in [0, 1] (the pytorch example uses [0, 255]).
+    """
+
+    stride = 4
+
+    def __init__(self, channels: int = 32, residual_blocks: int = 5, norm: str = "instance") -> None:
+        super().__init__()
+        c1, c2, c3 = channels, channels * 2, channels * 4
+        self.encoder = nn.Sequential(
+            ReflectConv(3, c1, 9), _norm(norm, c1), nn.ReLU(),
+            ReflectConv(c1, c2, 3, stride=2), _norm(norm, c2), nn.ReLU(),
+            ReflectConv(c2, c3, 3, stride=2), _norm(norm, c3), nn.ReLU(),
+        )
+        self.residuals = nn.Sequential(*[ResidualBlock(c3, norm) for _ in range(residual_blocks)])
+        self.decoder = nn.Sequential(
+            UpsampleConv(c3, c2, 3), _norm(norm, c2), nn.ReLU(),
+            UpsampleConv(c2, c1, 3), _norm(norm, c1), nn.ReLU(),
+            ReflectConv(c1, 3, 9),
+        )
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.residuals(self.encoder(x)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fast: our real-time CPU design
+# ---------------------------------------------------------------------------------------------------------
+
+
+class SeparableConv(nn.Sequential):
+    """Depthwise 3×3 (reflection padded) then pointwise 1×1: ~9× fewer multiply-adds than a full 3×3."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(cin, cin, 3, groups=cin, bias=False),
+            nn.Conv2d(cin, cout, 1),
+        )
+
+
+class SeparableResidual(nn.Module):
+    """Residual block of two depthwise-separable convolutions."""
+
+    def __init__(self, channels: int, norm: str) -> None:
+        super().__init__()
+        self.conv1 = SeparableConv(channels, channels)
+        self.norm1 = _norm(norm, channels)
+        self.conv2 = SeparableConv(channels, channels)
+        self.norm2 = _norm(norm, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.norm1(self.conv1(x)))
+        return x + self.norm2(self.conv2(y))
+
+
+class SmoothUpsample(nn.Module):
+    """Bilinear ×2 upsampling then a separable convolution.
+
+    Bilinear interpolation has no period-2 structure of its own (nearest-neighbour and pixel shuffle
+    without ICNR do), so the decoder cannot paint a stride-periodic grid from the start of training.
+    """
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = SeparableConv(cin, cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
+
+
+class ShuffleUpsample(nn.Module):
+    """3×3 conv to 4·cout channels then pixel shuffle ×2, ICNR-initialised (Aitken et al. 2017):
+    at initialisation each 2×2 output cell is constant, so training starts without a checkerboard."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = ReflectConv(cin, cout * 4, 3)
+        conv = self.conv[1]
+        with torch.no_grad():
+            base = torch.empty(cout, cin, 3, 3)
+            nn.init.kaiming_uniform_(base, a=5 ** 0.5)
+            conv.weight.copy_(base.repeat_interleave(4, dim=0))
+            conv.bias.copy_(conv.bias.view(cout, 4)[:, :1].expand(cout, 4).reshape(-1))
+        self.shuffle = nn.PixelShuffle(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shuffle(self.conv(x))
+
+
+class FastNet(StrideMultiplePad):
+    """Real-time CPU transform network (stride 4).
+
+    Encoder: reflection-padded 3×3 stride-2 convs 3→c/3→c (full res → 1/4 res).
+    Body: ``blocks`` depthwise-separable residual blocks at 1/4 resolution with ``channels`` channels.
+    Decoder: bilinear ×2 + separable conv (c → c/3), then either an ICNR-initialised 3×3 conv + pixel shuffle
+    straight to RGB (``last_upsample="shuffle"``, default: nothing wide ever runs at full resolution, which
+    halves the OpenVINO time at 640×480) or a second bilinear + separable stage and a 3×3 RGB conv
+    (``"bilinear"``). With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
+    """
+
+    stride = 4
+
+    def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle") -> None:
+        super().__init__()
+        mid = max(8, channels // 3)
+        self.encoder = nn.Sequential(
+            ReflectConv(3, mid, 3, stride=2), _norm(norm, mid), nn.ReLU(),
+            ReflectConv(mid, channels, 3, stride=2), _norm(norm, channels), nn.ReLU(),
+        )
+        self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
+        if last_upsample == "bilinear":
+            last = [SmoothUpsample(mid, mid), _norm(norm, mid), nn.ReLU(), ReflectConv(mid, 3, 3)]
+        elif last_upsample == "shuffle":
+            last = [ShuffleUpsample(mid, 3)]
+        else:
+            raise ValueError(f"unknown last_upsample {last_upsample!r}: use shuffle or bilinear")
+        self.decoder = nn.Sequential(
+            SmoothUpsample(channels, mid), _norm(norm, mid), nn.ReLU(), *last)
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.residuals(self.encoder(x)))
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"quality": QualityNet, "fast": FastNet}
+
+
+def build_network(arch: str, **params: Any) -> nn.Module:
+    """Build an untrained network by architecture name (``fast`` or ``quality``) and its parameters."""
+    try:
+        cls = ARCHITECTURES[arch]
+    except KeyError:
+        raise ValueError(f"unknown architecture {arch!r}: use one of {sorted(ARCHITECTURES)}") from None
+    return cls(**params)
+
+
+def count_parameters(network: nn.Module) -> int:
+    return sum(p.numel() for p in network.parameters())
+
+
+def full_arch_params(arch: str, **overrides: Any) -> dict[str, Any]:
+    """Every constructor parameter of ``arch`` with its value (defaults filled in), for model metadata,
+    so a saved model rebuilds identically even if a default changes later."""
+    import inspect
+
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}: use one of {sorted(ARCHITECTURES)}")
+    sig = inspect.signature(ARCHITECTURES[arch].__init__)
+    params = {n: p.default for n, p in sig.parameters.items() if n != "self" and p.default is not inspect.Parameter.empty}
+    unknown = set(overrides) - set(params)
+    if unknown:
+        raise ValueError(f"{arch} has no parameter(s) {sorted(unknown)}; it takes {sorted(params)}")
+    params.update(overrides)
+    return params

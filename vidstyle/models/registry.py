@@ -1,0 +1,83 @@
+"""Finding models by name: the package's ``models/`` folder, ``$VIDSTYLE_MODELS``, the user data folder.
+
+A model's name is its file stem (``starry_night-fast``). Folders are searched in that order and the
+first match wins.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vidstyle.errors import ModelError
+
+ENV_VAR = "VIDSTYLE_MODELS"
+SUFFIX = ".safetensors"
+
+
+def package_models_dir() -> Path:
+    """The shipped zoo: ``models/`` beside the ``vidstyle`` package (repo root when installed editable)."""
+    import vidstyle
+
+    return Path(vidstyle.__file__).resolve().parents[1] / "models"
+
+
+def user_models_dir() -> Path:
+    """``$XDG_DATA_HOME/vidstyle/models``, by default ``~/.local/share/vidstyle/models``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "vidstyle" / "models"
+
+
+def search_path() -> list[Path]:
+    """The folders searched for models, in order."""
+    folders = [package_models_dir()]
+    folders += [Path(p).expanduser() for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
+    folders.append(user_models_dir())
+    return folders
+
+
+@dataclass
+class ModelInfo:
+    """One model found on the search path (metadata is None when the file cannot be read)."""
+
+    name: str
+    path: Path
+    metadata: dict[str, Any] | None
+    error: str | None = None
+
+
+def find_model(name_or_path: str | os.PathLike) -> Path:
+    """Resolve a registry name or a file path to an existing model file, or raise ModelError."""
+    candidate = Path(name_or_path).expanduser()
+    looks_like_path = candidate.suffix == SUFFIX or os.sep in str(name_or_path) or candidate.is_file()
+    if looks_like_path:
+        if candidate.is_file():
+            return candidate
+        raise ModelError(f"model file not found: {candidate}")
+    name = str(name_or_path)
+    for folder in search_path():
+        path = folder / f"{name}{SUFFIX}"
+        if path.is_file():
+            return path
+    known = [m.name for m in list_models()]
+    hint = f"; available: {', '.join(known)}" if known else "; no models are installed"
+    raise ModelError(f"no model named {name!r}{hint} (see `vidstyle models list`)")
+
+
+def list_models() -> list[ModelInfo]:
+    """Every model on the search path, first match per name, sorted by name."""
+    from vidstyle.models.files import read_metadata
+
+    seen: dict[str, ModelInfo] = {}
+    for folder in search_path():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob(f"*{SUFFIX}")):
+            if path.stem in seen or path.name.startswith("."):
+                continue
+            try:
+                seen[path.stem] = ModelInfo(path.stem, path, read_metadata(path))
+            except ModelError as exc:
+                seen[path.stem] = ModelInfo(path.stem, path, None, str(exc))
+    return [seen[k] for k in sorted(seen)]
