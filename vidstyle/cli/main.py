@@ -15,7 +15,8 @@ from vidstyle.errors import VidstyleError
 
 # Modules under vidstyle.cli that provide a subcommand, in the order `--help` lists them.
 COMMAND_MODULES = [
-
+    "eval_temporal",
+    "video",
 ]
 
 

@@ -112,34 +112,44 @@ def _resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
 class StyleContentMeter:
     """Mean Gatys style loss (against a style image) and content loss (against the original frame).
 
-    Uses VGG19 at GATYS_STYLE_LAYERS and GATYS_CONTENT_LAYERS with equal layer weights; style Gram
-    targets are computed once. Losses are the raw values of :func:`vidstyle.losses.style_loss` and
-    :func:`vidstyle.losses.content_loss` (comparable between renders of the same video and style).
+    VGG19 at GATYS_STYLE_LAYERS and GATYS_CONTENT_LAYERS. Each term is relative, so layers count alike
+    and values read the same for any size: the style loss is the mean over layers of
+    mean((G − G_style)²) / mean(G_style²), the content loss mean((F − F_orig)²) / mean(F_orig²).
+    0 is a perfect match; 1 is as far as an all-black image.
     """
 
     def __init__(self, style: np.ndarray | None, long_side: int = 384, device: str = "auto") -> None:
         self.device = resolve_device(device)
         self.long_side = long_side
-        self.vgg = VGG19Features(tuple(GATYS_STYLE_LAYERS) + tuple(GATYS_CONTENT_LAYERS)).to(self.device).eval()
+        self.layers = tuple(dict.fromkeys(tuple(GATYS_STYLE_LAYERS) + tuple(GATYS_CONTENT_LAYERS)))
+        self.vgg = VGG19Features(self.layers).to(self.device).eval()
         self.style_losses: list[float] = []
         self.content_losses: list[float] = []
-        self.style_grams = None
+        self.style_grams: dict[str, torch.Tensor] | None = None
+        self.style_layer_weights: dict[str, float] = {}
         if style is not None:
             with torch.inference_mode():
-                feats = self.vgg(to_tensor(_resize_long_side(style, long_side), self.device))
+                feats = self.vgg(to_tensor(_resize_long_side(style, long_side), self.device), self.layers)
                 self.style_grams = {name: gram_matrix(feats[name]) for name in GATYS_STYLE_LAYERS}
+            n = len(self.style_grams)
+            self.style_layer_weights = {
+                name: 1.0 / (n * max(float(g.pow(2).mean()), 1e-12)) for name, g in self.style_grams.items()
+            }
 
     @torch.inference_mode()
     def update(self, original: np.ndarray, stylized: np.ndarray) -> None:
+        """Add one frame pair ((H, W, 3) uint8 RGB each; sizes may differ)."""
         stylized = _resize_long_side(stylized, self.long_side)
         h, w = stylized.shape[:2]
         original = cv2.resize(original, (w, h), interpolation=cv2.INTER_AREA)
         batch = torch.cat([to_tensor(stylized, self.device), to_tensor(original, self.device)])
-        feats = self.vgg(batch)
-        layer = GATYS_CONTENT_LAYERS[0]
-        self.content_losses.append(float(content_loss(feats[layer][:1], feats[layer][1:])))
+        feats = self.vgg(batch, self.layers)
+        target = feats[GATYS_CONTENT_LAYERS[0]][1:]
+        c_loss = content_loss(feats[GATYS_CONTENT_LAYERS[0]][:1], target) / max(float(target.pow(2).mean()), 1e-12)
+        self.content_losses.append(float(c_loss))
         if self.style_grams is not None:
-            self.style_losses.append(float(style_loss({k: feats[k][:1] for k in GATYS_STYLE_LAYERS}, self.style_grams)))
+            frame_feats = {k: feats[k][:1] for k in GATYS_STYLE_LAYERS}
+            self.style_losses.append(float(style_loss(frame_feats, self.style_grams, self.style_layer_weights)))
 
 
 def evaluate_frames(
