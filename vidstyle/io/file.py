@@ -157,6 +157,11 @@ class FileSource:
         )
 
     @property
+    def first_pts(self) -> int:
+        """pts of the first frame this source yields (after ``start``), in ``time_base`` units."""
+        return int(self._first.pts)
+
+    @property
     def time_base(self) -> Fraction:
         return Fraction(self._stream.time_base)
 

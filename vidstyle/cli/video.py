@@ -1,0 +1,98 @@
+"""`vidstyle video IN OUT --model NAME`: stylize a video file, keeping frames, timing and audio."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vidstyle.errors import InputError
+
+
+def _long_term(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated frame offsets like 1,2,4, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("frame offsets must be positive integers")
+    return values
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "video",
+        help="stylize a video file (keeps every frame, the timestamps, the rotation and the audio)",
+        description="Stylize a video file with a transform network. Every frame is kept with its timestamp; "
+        "audio is copied untouched when the output container allows it.",
+    )
+    p.add_argument("input", help="input video file or URL")
+    p.add_argument("output", help="output file (.mp4, .mkv, .webm, .mov), or a folder name without extension for PNG frames")
+    p.add_argument("--model", "-m", required=True, help="model name from the registry (e.g. starry_night-fast) or a .safetensors path")
+    p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino (default: auto)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
+    p.add_argument("--codec", default="auto", choices=["auto", "h264", "hevc", "vp9", "av1"], help="video codec (default: h264; vp9 for .webm)")
+    p.add_argument("--crf", type=int, default=None, help="constant quality, lower is better (codec default when omitted)")
+    p.add_argument("--preset", default=None, help="encoder speed: ultrafast ... veryslow (default: veryfast)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--long-side", type=int, default=None, metavar="N", help="process at this many pixels on the longer side")
+    size.add_argument("--size", default=None, metavar="WxH", help="process at this exact size")
+    p.add_argument("--start", type=float, default=None, metavar="SECONDS", help="start time in the input")
+    p.add_argument("--end", type=float, default=None, metavar="SECONDS", help="end time in the input")
+    p.add_argument("--no-audio", action="store_true", help="leave the audio out")
+    p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C or an error keep a playable file of what was done")
+    p.add_argument("--overwrite", "-y", action="store_true", help="replace an existing output file")
+    p.add_argument("--temporal", default="none", choices=["none", "smooth", "trained", "optimize"],
+                   help="temporal consistency: smooth (optical-flow blending), trained (the model's -temporal variant), "
+                   "optimize (slow offline optimisation, needs --style)")
+    p.add_argument("--smooth-blend", type=float, default=None, metavar="F", help="weight of the warped previous frame for --temporal smooth (0-1)")
+    p.add_argument("--style", default=None, help="style image for --temporal optimize")
+    p.add_argument("--long-term", type=_long_term, default=None, metavar="1,2,4", help="frame offsets of the long-term temporal loss (optimize)")
+    p.add_argument("--passes", type=int, default=None, help="forward/backward passes (optimize)")
+    p.add_argument("--steps", type=int, default=None, help="optimisation steps per frame (optimize)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vidstyle.pipeline.video import stylize_video
+
+    if args.start is not None and args.start < 0:
+        raise InputError("--start must be 0 or more seconds")
+    result = stylize_video(
+        args.input,
+        args.output,
+        args.model,
+        backend=args.backend,
+        device=args.device,
+        strength=args.strength,
+        codec=args.codec,
+        crf=args.crf,
+        preset=args.preset,
+        long_side=args.long_side,
+        size=args.size,
+        start=args.start,
+        end=args.end,
+        audio=not args.no_audio,
+        keep_partial=args.keep_partial,
+        overwrite=args.overwrite,
+        temporal=args.temporal,
+        smooth_blend=args.smooth_blend,
+        style=args.style,
+        long_term=args.long_term,
+        passes=args.passes,
+        steps=args.steps,
+        progress=not args.quiet,
+    )
+    if not args.quiet and result.frames_out:
+        notes = []
+        if result.audio_streams:
+            notes.append("audio transcoded" if result.audio_transcoded else "audio copied")
+        if result.cropped_to_even:
+            notes.append("cropped to an even size for yuv420p")
+        extra = f" ({', '.join(notes)})" if notes else ""
+        print(
+            f"wrote {result.output}: {result.frames_out} frames, {result.width}x{result.height}, "
+            f"{result.fps:.1f} fps{extra}",
+            file=sys.stderr,
+        )
+    return 0

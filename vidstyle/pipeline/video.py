@@ -1,0 +1,308 @@
+"""``stylize_video``: a video file in, a stylized video file out, with its frames, timing and audio kept."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from vidstyle.errors import InputError, ModelError, OutputError, VidstyleError
+from vidstyle.io.encoder import AudioCopy, EncoderSettings, VideoFileSink, container_for, resolve_codec
+from vidstyle.io.file import FileSource, parse_size
+from vidstyle.io.folder import ImageFolderSink
+from vidstyle.pipeline.runner import OrderedPipeline, PipelineStats
+from vidstyle.runtime.base import Stylizer
+from vidstyle.types import Frame
+from vidstyle.utils.files import atomic_output, check_output_path
+
+TEMPORAL_MODES = ("none", "smooth", "trained", "optimize")
+PostProcessor = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass
+class VideoOptions:
+    """Options of :func:`stylize_video` (the ``vidstyle video`` flags).
+
+    backend, device, strength, threads: passed to ``vidstyle.runtime.create_stylizer``.
+    codec, crf, preset, encode_threads: the output encoder (see ``vidstyle.io.encoder``).
+    long_side / size: process (and write) at another resolution; size is (width, height) or "WxH".
+    start / end: cut, in seconds of the input. audio: copy the input's audio.
+    keep_partial: on Ctrl-C or an error, finish and keep a playable file of what was done.
+    overwrite: replace an existing output (never the input).
+    temporal: none | smooth (flow-guided blending after the network, strength ``smooth_blend``)
+        | trained (the model's temporal variant) | optimize (offline optimisation, needs ``style``).
+    post: an extra ``post(original, stylized) -> stylized`` hook run after the stylizer.
+    progress: show a progress bar on stderr.
+    """
+
+    backend: str = "auto"
+    device: str = "auto"
+    strength: float = 1.0
+    threads: Optional[int] = None
+    codec: str = "auto"
+    crf: Optional[int] = None
+    preset: Optional[str] = None
+    encode_threads: int = 1
+    decode_threads: int = 1
+    long_side: Optional[int] = None
+    size: Optional[Any] = None
+    start: Optional[float] = None
+    end: Optional[float] = None
+    audio: bool = True
+    keep_partial: bool = False
+    overwrite: bool = False
+    temporal: str = "none"
+    smooth_blend: Optional[float] = None
+    style: Optional[str] = None
+    long_term: Optional[list[int]] = None
+    passes: Optional[int] = None
+    steps: Optional[int] = None
+    post: Optional[PostProcessor] = None
+    progress: bool = True
+    queue_size: int = 8
+    batch_size: int = 1
+    runtime_options: dict = field(default_factory=dict)
+
+
+@dataclass
+class VideoResult:
+    """What :func:`stylize_video` wrote."""
+
+    output: Path
+    frames_in: int
+    frames_out: int
+    seconds: float
+    fps: float
+    model_fps: float
+    width: int
+    height: int
+    audio_streams: int = 0
+    audio_transcoded: bool = False
+    cropped_to_even: bool = False
+    interrupted: bool = False
+
+
+def _options(options: dict) -> VideoOptions:
+    known = {f.name for f in dataclasses.fields(VideoOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"unknown stylize_video options: {', '.join(unknown)}")
+    opts = VideoOptions(**options)
+    if opts.temporal not in TEMPORAL_MODES:
+        raise InputError(f"unknown --temporal {opts.temporal!r}: use one of {', '.join(TEMPORAL_MODES)}")
+    if isinstance(opts.size, str):
+        opts.size = parse_size(opts.size)
+    if opts.size is not None and opts.long_side is not None:
+        raise InputError("give --size or --long-side, not both")
+    return opts
+
+
+def make_stylizer(model: Any, opts: VideoOptions) -> Stylizer:
+    """A Stylizer for ``model``: used as is when it already is one, else built by the runtime."""
+    if isinstance(model, Stylizer):
+        return model
+    try:
+        from vidstyle.runtime import create_stylizer
+    except ImportError:  # the runtime package exports it from its factory module
+        from vidstyle.runtime.factory import create_stylizer
+    return create_stylizer(
+        model, backend=opts.backend, device=opts.device, threads=opts.threads, strength=opts.strength,
+        **opts.runtime_options,
+    )
+
+
+def temporal_model(model: Any) -> Any:
+    """Resolve ``--temporal trained``: the model's ``-temporal`` variant, or the model itself if it is one."""
+    if not isinstance(model, (str, os.PathLike)):
+        metadata = getattr(model, "metadata", None) or {}
+        if metadata.get("temporal"):
+            return model
+        raise ModelError("--temporal trained needs a model trained with the temporal loss (metadata temporal: true)")
+    from vidstyle.models import load_model, read_metadata
+
+    name = str(model)
+    if Path(name).suffix == ".safetensors" and Path(name).exists():
+        if read_metadata(name).get("temporal"):
+            return name
+        raise ModelError(f"{name} was not trained for temporal consistency (metadata temporal: false); use --temporal smooth")
+    if name.endswith("-temporal"):
+        return name
+    try:
+        load_model(f"{name}-temporal")
+        return f"{name}-temporal"
+    except VidstyleError:
+        pass
+    try:
+        loaded = load_model(name)
+    except VidstyleError:
+        raise
+    if loaded.metadata.get("temporal"):
+        return loaded
+    raise ModelError(f"no temporal variant of {name!r} ({name}-temporal not found); use --temporal smooth")
+
+
+def _smooth_post(opts: VideoOptions) -> PostProcessor:
+    try:
+        from vidstyle.flow.stabilize import FlowStabilizer
+    except ImportError as exc:
+        raise VidstyleError(f"--temporal smooth is not available in this build ({exc})") from None
+    return FlowStabilizer() if opts.smooth_blend is None else FlowStabilizer(blend=opts.smooth_blend)
+
+
+def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
+    try:
+        from vidstyle.temporal.optimize import OptimizeOptions, render_optimized_video
+    except ImportError as exc:
+        raise VidstyleError(f"--temporal optimize is not available in this build ({exc})") from None
+    if not opts.style:
+        raise InputError("--temporal optimize needs --style STYLE_IMAGE")
+    wanted = {
+        "long_term": opts.long_term, "passes": opts.passes, "steps": opts.steps, "long_side": opts.long_side,
+        "start": opts.start, "end": opts.end, "device": opts.device, "codec": opts.codec, "crf": opts.crf,
+        "audio": opts.audio,
+    }
+    fields = {f.name for f in dataclasses.fields(OptimizeOptions)} if dataclasses.is_dataclass(OptimizeOptions) else set()
+    optimize_options = OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None and k in fields})
+    render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress)
+    return VideoResult(output=dst, frames_in=0, frames_out=0, seconds=0.0, fps=0.0, model_fps=0.0, width=0, height=0)
+
+
+def _progress_bar(total: Optional[int], enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="frame", desc="stylizing", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **options: Any) -> VideoResult:
+    """Stylize every frame of the video ``src`` with ``model`` and write ``dst``.
+
+    model: a registry name, a ``.safetensors`` path, a loaded model or a ready :class:`Stylizer`.
+    dst: .mp4/.mkv/.webm/.mov (encoded, audio copied), or a folder path without extension
+        (one PNG per frame). options: see :class:`VideoOptions`.
+
+    Frames keep their timestamps (variable frame rate too) and order; none is dropped or
+    duplicated. The output appears under its final name only when complete (or, with
+    ``keep_partial``, when stopped but playable). Raises InputError/OutputError/ModelError
+    for bad input; KeyboardInterrupt propagates after the cleanup.
+    """
+    opts = _options(options)
+    src_path, dst_path = Path(src), Path(dst)
+    is_folder_output = dst_path.suffix == ""
+    if not is_folder_output:
+        container_for(dst_path)  # an unsupported extension fails before any work
+        resolve_codec(dst_path, opts.codec)
+    if src_path.exists() and dst_path.exists() and src_path.resolve() == dst_path.resolve():
+        raise OutputError(f"refusing to overwrite the input file {src_path}")
+    if dst_path.exists() and not opts.overwrite:
+        raise OutputError(f"{dst_path} already exists; pass --overwrite to replace it")
+    check_output_path(dst_path, inputs=(src_path,))
+
+    if opts.temporal == "optimize":
+        if not src_path.exists():
+            raise InputError(f"file not found: {src_path}")
+        return _render_optimized(src_path, dst_path, opts)
+
+    source = FileSource(
+        src_path, size=opts.size, long_side=opts.long_side, start=opts.start, end=opts.end,
+        threads=opts.decode_threads,
+    )
+    try:
+        if opts.temporal == "trained":
+            model = temporal_model(model)
+        stylizer = make_stylizer(model, opts)
+        post = opts.post
+        if opts.temporal == "smooth":
+            post = _smooth_post(opts)
+        try:
+            return _run(source, stylizer, post, src_path, dst_path, opts, is_folder_output)
+        finally:
+            if stylizer is not model:
+                stylizer.close()
+    finally:
+        source.close()
+
+
+def _process_function(stylizer: Stylizer, post: Optional[PostProcessor]) -> Callable[[list[Frame]], list[Frame]]:
+    def process(frames: list[Frame]) -> list[Frame]:
+        images = [f.image for f in frames]
+        stylized = stylizer.stylize_batch(images) if len(images) > 1 else [stylizer.stylize(images[0])]
+        if post is not None:
+            stylized = [post(original, styled) for original, styled in zip(images, stylized)]
+        return [f.with_image(image) for f, image in zip(frames, stylized)]
+
+    return process
+
+
+def _run(
+    source: FileSource,
+    stylizer: Stylizer,
+    post: Optional[PostProcessor],
+    src_path: Path,
+    dst_path: Path,
+    opts: VideoOptions,
+    is_folder_output: bool,
+) -> VideoResult:
+    info = source.info
+    # With a cut the output starts at 0: shift video and audio by the first kept frame's time.
+    cut = opts.start is not None
+    pts_offset = source.first_pts if cut else 0
+    shift = float(source.first_pts * source.time_base) if cut else 0.0
+
+    bar = _progress_bar(info.frame_count, opts.progress)
+    interrupted = False
+    with atomic_output(dst_path, keep_partial=opts.keep_partial) as tmp:
+        audio = None
+        if opts.audio and info.has_audio and not is_folder_output:
+            audio = AudioCopy(src_path, start=opts.start, end=opts.end, shift=shift)
+        if is_folder_output:
+            sink = ImageFolderSink(tmp)
+        else:
+            settings = EncoderSettings(codec=opts.codec, crf=opts.crf, preset=opts.preset, threads=opts.encode_threads)
+            sink = VideoFileSink(
+                tmp, fps=info.fps, settings=settings, audio=audio, pts_offset=pts_offset, display_path=dst_path
+            )
+        pipeline = OrderedPipeline(
+            source, _process_function(stylizer, post), sink.write, queue_size=opts.queue_size,
+            batch_size=opts.batch_size, on_frame=(lambda _f: bar.update(1)) if bar is not None else None,
+        )
+        try:
+            stats = pipeline.run()
+        except BaseException as exc:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            if bar is not None:
+                bar.close()
+            if opts.keep_partial and sink.frames_written > 0:
+                sink.close(audio_until_video_end=True)  # playable file of what was done
+                if interrupted:
+                    print(f"vidstyle: kept {sink.frames_written} frames in {dst_path}", file=sys.stderr)
+            else:
+                sink.abort()
+            raise
+        sink.close()
+        if bar is not None:
+            bar.close()
+        if stats.frames_out == 0:
+            raise InputError(f"no frames decoded from {src_path}")
+    return VideoResult(
+        output=dst_path,
+        frames_in=stats.frames_in,
+        frames_out=stats.frames_out,
+        seconds=stats.seconds,
+        fps=stats.fps,
+        model_fps=stats.process_fps,
+        width=info.width,
+        height=info.height,
+        audio_streams=len(audio.streams) if audio else 0,
+        audio_transcoded=bool(audio and audio.transcoded),
+        cropped_to_even=getattr(sink, "cropped", False),
+        interrupted=interrupted,
+    )
+
+
+__all__ = ["stylize_video", "VideoOptions", "VideoResult", "PipelineStats", "make_stylizer", "temporal_model"]
