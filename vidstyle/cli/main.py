@@ -17,7 +17,6 @@ from vidstyle.errors import VidstyleError
 COMMAND_MODULES = [
     "eval_temporal",
     "video",
-    "video",
 ]
 
 
