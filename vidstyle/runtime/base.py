@@ -15,6 +15,10 @@ class Stylizer(ABC):
     """
 
     name: str = "stylizer"
+    # Filled in by create_stylizer: the model's registry name, its metadata and the backend chosen.
+    model_name: str = ""
+    metadata: dict = {}
+    backend: str = ""
 
     @abstractmethod
     def stylize(self, image: np.ndarray) -> np.ndarray:

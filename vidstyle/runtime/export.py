@@ -1,0 +1,109 @@
+"""Export transform networks to ONNX and TorchScript files for other runtimes.
+
+Both exports take the plain network (float RGB [0, 1] in, float RGB out) or, with
+``uint8_io=True``, the :class:`~vidstyle.runtime.graph.Uint8Graph` form that the vidstyle
+backends run (uint8 NHWC in and out, scaling folded into the graph).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from vidstyle.errors import ModelError
+from vidstyle.runtime.graph import Uint8Graph
+from vidstyle.utils.files import atomic_output, check_output_path
+
+# Size used to trace; odd on purpose so padding logic is exercised with a symbolic size.
+_EXAMPLE_HW = (67, 93)
+
+
+def _example_input(uint8_io: bool) -> torch.Tensor:
+    h, w = _EXAMPLE_HW
+    if uint8_io:
+        return torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
+    return torch.rand(1, 3, h, w)
+
+
+def _prepared(network: nn.Module, uint8_io: bool, strength: float) -> nn.Module:
+    network = network.float().eval().cpu()
+    return Uint8Graph(network, strength).eval() if uint8_io else network
+
+
+def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, strength: float = 1.0) -> bytes:
+    """Serialize ``network`` as an ONNX model with dynamic batch, height and width.
+
+    Input "input": (B, 3, H, W) float32 in [0, 1], or (B, H, W, 3) uint8 with ``uint8_io``.
+    Output "output": the same layout as the input.
+    Tries the torch.export-based exporter first and falls back to the TorchScript tracer,
+    since either can fail on a particular network's padding logic.
+    """
+    module = _prepared(network, uint8_io, strength)
+    example = _example_input(uint8_io)
+    axes = {0: "batch", 1: "height", 2: "width"} if uint8_io else {0: "batch", 2: "height", 3: "width"}
+    errors = []
+    for dynamo in (False, True):
+        try:
+            buf = io.BytesIO()
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+                kwargs = dict(
+                    input_names=["input"],
+                    output_names=["output"],
+                    opset_version=opset,
+                    dynamo=dynamo,
+                )
+                if dynamo:
+                    dim = torch.export.Dim
+                    spec = {"batch": dim("batch", max=64), "height": dim("height", min=8), "width": dim("width", min=8)}
+                    shapes = {k: spec[v] for k, v in axes.items()}
+                    program = torch.onnx.export(module, (example,), dynamic_shapes=({**shapes},), **kwargs)
+                    program.save(buf)
+                else:
+                    torch.onnx.export(module, (example,), buf, dynamic_axes={"input": axes, "output": axes}, **kwargs)
+            return buf.getvalue()
+        except Exception as exc:  # exporter failures come in many exception types
+            errors.append(f"{'dynamo' if dynamo else 'torchscript'}: {exc.__class__.__name__}: {str(exc)[:200]}")
+    raise ModelError("could not export the network to ONNX: " + " | ".join(errors))
+
+
+def export_onnx(
+    network: nn.Module,
+    path: str | os.PathLike,
+    opset: int = 17,
+    uint8_io: bool = False,
+    strength: float = 1.0,
+) -> Path:
+    """Write ``network`` to ``path`` as ONNX (dynamic batch/height/width); see :func:`onnx_bytes`."""
+    out = check_output_path(path)
+    data = onnx_bytes(network, opset=opset, uint8_io=uint8_io, strength=strength)
+    with atomic_output(out) as tmp:
+        tmp.write_bytes(data)
+    return out
+
+
+def export_torchscript(network: nn.Module, path: str | os.PathLike, uint8_io: bool = False, strength: float = 1.0) -> Path:
+    """Write ``network`` to ``path`` as a TorchScript file (scripted, else traced).
+
+    Scripting keeps Python control flow (padding of odd sizes) exact for every input size;
+    tracing is the fallback for networks that TorchScript cannot compile.
+    Input/output layouts as in :func:`onnx_bytes`.
+    """
+    out = check_output_path(path)
+    module = _prepared(network, uint8_io, strength)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            scripted = torch.jit.script(module)
+        except Exception:
+            with torch.no_grad():
+                scripted = torch.jit.trace(module, (_example_input(uint8_io),), check_trace=False)
+    with atomic_output(out) as tmp:
+        scripted.save(str(tmp))
+    return out

@@ -1,0 +1,180 @@
+"""``create_stylizer``: resolve a model, pick a backend for the device, wrap it for size handling."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vidstyle.errors import DeviceError, InputError, ModelError
+from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.threads import inference_threads
+from vidstyle.utils.device import resolve_device
+
+BACKENDS = ("torch", "onnxruntime", "openvino")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+@dataclass
+class RuntimeOptions:
+    """How a network is run. ``create_stylizer`` fills one from its arguments.
+
+    backend: "auto" or one of BACKENDS. device: "auto", "cpu", "cuda[:N]".
+    threads: inference threads (None: every available core, see ``vidstyle.runtime.threads``).
+    strength: 1.0 full style ... 0.0 original frame.
+    long_side: run the network with the frame's longer side scaled to this many pixels and
+        scale the result back (None: native size).
+    precision: "auto" (fp16 on CUDA, fp32 on CPU), "fp32", "bf16" (CPU with AVX512-BF16/AMX), "fp16" (CUDA).
+    tile: frames with more pixels than ``tile_above_pixels`` are stylized in overlapping tiles of
+        this size with shared normalisation statistics ("auto": 768 on CPU, never on CUDA; None: never).
+    compile: torch backend only, wrap the graph in torch.compile.
+    batch_size: frames per batch on CUDA (file mode).
+    """
+
+    backend: str = "auto"
+    device: str = "auto"
+    threads: int | None = None
+    strength: float = 1.0
+    long_side: int | None = None
+    precision: str = "auto"
+    tile: int | str | None = "auto"
+    tile_overlap: int = 128
+    tile_above_pixels: int = 2560 * 1440
+    compile: bool = False
+    batch_size: int = 4
+
+
+def available_backends(device: str | torch.device = "cpu") -> list[str]:
+    """Backends installed and usable on ``device``, fastest first."""
+    from vidstyle.runtime.onnx_backend import onnxruntime_available
+    from vidstyle.runtime.openvino_backend import openvino_available
+
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        found = ["torch"]
+        if onnxruntime_available():
+            import onnxruntime as ort
+
+            if "CUDAExecutionProvider" in ort.get_available_providers():
+                found.append("onnxruntime")
+        return found
+    if dev.type != "cpu":
+        return ["torch"]
+    # Order measured by `vidstyle bench` on 2 CPU cores (README figures): OpenVINO, then ORT, then torch.
+    found = []
+    if openvino_available():
+        found.append("openvino")
+    if onnxruntime_available():
+        found.append("onnxruntime")
+    found.append("torch")
+    return found
+
+
+def resolve_network(model: Any, device: str = "cpu") -> tuple[nn.Module, dict, str]:
+    """Turn a registry name, a path, a loaded model or an ``nn.Module`` into (network, metadata, name)."""
+    if isinstance(model, nn.Module):
+        return model, {}, model.__class__.__name__
+    if isinstance(model, (str, os.PathLike)):
+        try:
+            from vidstyle.models import load_model
+        except ImportError as exc:
+            raise ModelError(f"cannot load model {model!r}: the model registry is not available ({exc})") from exc
+        loaded = load_model(model, device="cpu")
+        return loaded.network, dict(loaded.metadata or {}), str(getattr(loaded, "name", None) or Path(str(model)).stem)
+    network = getattr(model, "network", None)
+    if isinstance(network, nn.Module):
+        name = getattr(model, "name", None) or network.__class__.__name__
+        return network, dict(getattr(model, "metadata", None) or {}), str(name)
+    raise ModelError(f"not a model: {type(model).__name__} (expected a name, a path, a loaded model or a torch module)")
+
+
+def _backend_stylizer(network: nn.Module, backend: str, device: torch.device, opts: RuntimeOptions, strength: float) -> Stylizer:
+    threads = inference_threads(opts.threads)
+    precision = opts.precision
+    if precision == "auto":
+        precision = "fp16" if device.type == "cuda" and backend == "torch" else "fp32"
+    if precision == "fp16" and (device.type != "cuda" or backend != "torch"):
+        raise DeviceError("fp16 runs on CUDA with the torch backend; use --precision fp32 or bf16 on the CPU")
+    if precision == "bf16" and backend == "onnxruntime":
+        raise DeviceError("the onnxruntime backend runs fp32 only; use --backend openvino or torch for bf16")
+    if backend == "torch":
+        from vidstyle.runtime.torch_backend import TorchStylizer
+
+        return TorchStylizer(
+            network, device, strength=strength, precision=precision, threads=threads,
+            compile=opts.compile, batch_size=opts.batch_size,
+        )
+    if backend == "onnxruntime":
+        from vidstyle.runtime.onnx_backend import OnnxRuntimeStylizer
+
+        return OnnxRuntimeStylizer(network, device, strength=strength, threads=threads)
+    from vidstyle.runtime.openvino_backend import OpenVINOStylizer
+
+    return OpenVINOStylizer(network, device, strength=strength, threads=threads, precision=precision)
+
+
+def create_stylizer(
+    model: Any,
+    backend: str = "auto",
+    device: str = "auto",
+    threads: int | None = None,
+    strength: float = 1.0,
+    long_side: int | None = None,
+    **options: Any,
+) -> Stylizer:
+    """Build a :class:`Stylizer` for ``model``: uint8 (H, W, 3) RGB frames in, same-size uint8 RGB out.
+
+    model: registry name (e.g. ``starry_night-fast``), a ``.safetensors`` path, a loaded model
+        (``vidstyle.models.load_model``) or a transform network ``nn.Module``.
+    backend: "auto" picks the fastest one installed for the device (OpenVINO, then ONNX Runtime,
+        then torch on the CPU; torch fp16 on CUDA). Further keyword options: see :class:`RuntimeOptions`.
+    Raises DeviceError for a backend or device that is not available, InputError for bad options.
+    """
+    opts = RuntimeOptions(backend=backend, device=device, threads=threads, strength=strength, long_side=long_side, **options)
+    if not 0.0 <= float(opts.strength) <= 1.0:
+        raise InputError(f"strength must be between 0 and 1, got {opts.strength}")
+    if opts.long_side is not None and opts.long_side < 16:
+        raise InputError(f"long side must be at least 16 pixels, got {opts.long_side}")
+    if opts.precision not in PRECISIONS:
+        raise InputError(f"unknown precision {opts.precision!r}: use one of {', '.join(PRECISIONS)}")
+    dev = resolve_device(opts.device)
+    network, metadata, model_name = resolve_network(model)
+    network = network.float().eval()
+
+    installed = available_backends(dev)
+    if opts.backend == "auto":
+        chosen = installed[0]
+    elif opts.backend not in BACKENDS:
+        raise InputError(f"unknown backend {opts.backend!r}: use auto, {', '.join(BACKENDS)}")
+    elif opts.backend not in installed:
+        raise DeviceError(
+            f"backend {opts.backend!r} is not available on {dev.type} (installed: {', '.join(installed)});"
+            " install it with pip install -e '.[dev]' or use --backend auto"
+        )
+    else:
+        chosen = opts.backend
+
+    # With long_side the strength blend happens at full resolution, outside the network graph.
+    inner_strength = opts.strength if opts.long_side is None else 1.0
+    stylizer = _backend_stylizer(network, chosen, dev, opts, inner_strength)
+
+    tile = opts.tile
+    if tile == "auto":
+        tile = 768 if dev.type == "cpu" else None
+    if tile is not None and opts.long_side is None:
+        from vidstyle.runtime.tiling import LargeFrameStylizer, TiledStylizer
+
+        tiled = TiledStylizer(network, dev, strength=inner_strength, tile=int(tile), overlap=opts.tile_overlap,
+                              threads=inference_threads(opts.threads))
+        stylizer = LargeFrameStylizer(stylizer, tiled, above_pixels=opts.tile_above_pixels)
+    if opts.long_side is not None:
+        from vidstyle.runtime.scaling import ScaledStylizer
+
+        stylizer = ScaledStylizer(stylizer, opts.long_side, strength=opts.strength)
+    stylizer.model_name = model_name
+    stylizer.metadata = metadata
+    stylizer.backend = chosen
+    return stylizer

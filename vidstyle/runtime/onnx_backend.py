@@ -1,0 +1,64 @@
+"""ONNX Runtime backend: the uint8 graph exported to ONNX, run by an ORT session."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from vidstyle.errors import DeviceError
+from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.export import onnx_bytes
+
+
+def onnxruntime_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OnnxRuntimeStylizer(Stylizer):
+    """Runs the network's uint8 graph (see :class:`~vidstyle.runtime.graph.Uint8Graph`) in ONNX Runtime.
+
+    device "cpu" uses the CPU execution provider with ``threads`` intra-op threads, one inter-op
+    thread and spin-waiting off (spinning threads would take the cores that decoding needs);
+    "cuda" uses the CUDA provider when this onnxruntime build has it.
+    """
+
+    def __init__(self, network: nn.Module, device: torch.device, strength: float = 1.0, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        providers = ["CPUExecutionProvider"]
+        if device.type == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise DeviceError("this onnxruntime build has no CUDA support; use --backend torch on CUDA")
+            providers.insert(0, "CUDAExecutionProvider")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(onnx_bytes(network, uint8_io=True, strength=strength), options, providers=providers)
+        self.device = device
+        self.name = f"onnxruntime-{device.type}"
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(["output"], {"input": batch})[0]
+
+    def stylize(self, image: np.ndarray) -> np.ndarray:
+        return self._run(np.ascontiguousarray(image)[None])[0]
+
+    def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not images:
+            return []
+        if all(im.shape == images[0].shape for im in images):
+            return list(self._run(np.stack(images)))
+        return [self.stylize(im) for im in images]
+
+    def close(self) -> None:
+        self.session = None

@@ -1,0 +1,92 @@
+"""OpenVINO backend: the uint8 graph converted from ONNX and compiled per frame size."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from vidstyle.errors import DeviceError
+from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.export import onnx_bytes
+
+# Compiled models kept for different frame sizes (a video has one; tiles add one or two).
+_MAX_COMPILED_SHAPES = 4
+
+
+def openvino_available() -> bool:
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OpenVINOStylizer(Stylizer):
+    """Runs the network's uint8 graph with OpenVINO on the CPU.
+
+    precision: "fp32" or "bf16" (the ``INFERENCE_PRECISION_HINT``; bf16 only where the CPU has
+    native bf16). The model is compiled for each new frame size with static shapes, which lets
+    the CPU plugin pick the best convolution kernels, and kept for reuse.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        device: torch.device,
+        strength: float = 1.0,
+        threads: int = 1,
+        precision: str = "fp32",
+    ) -> None:
+        import openvino as ov
+
+        if device.type != "cpu":
+            raise DeviceError("the OpenVINO backend runs on the CPU here; use --backend torch for CUDA")
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"OpenVINO precision must be fp32 or bf16, got {precision!r}")
+        self.core = ov.Core()
+        self.model = self.core.read_model(onnx_bytes(network, uint8_io=True, strength=strength), b"")
+        self.config = {
+            "INFERENCE_NUM_THREADS": int(threads),
+            "NUM_STREAMS": 1,
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+            "ENABLE_CPU_PINNING": False,  # pinning to cores fights the decode/display threads
+        }
+        self._compiled: OrderedDict[tuple, object] = OrderedDict()
+        self.device = device
+        self.precision = precision
+        self.name = f"openvino-cpu-{precision}"
+
+    def _request(self, shape: tuple):
+        request = self._compiled.get(shape)
+        if request is None:
+            model = self.model.clone()
+            model.reshape({0: list(shape)})
+            request = self.core.compile_model(model, "CPU", self.config).create_infer_request()
+            self._compiled[shape] = request
+            while len(self._compiled) > _MAX_COMPILED_SHAPES:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(shape)
+        return request
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        request = self._request(batch.shape)
+        request.infer({0: batch}, share_inputs=True)
+        return request.get_output_tensor(0).data.copy()
+
+    def stylize(self, image: np.ndarray) -> np.ndarray:
+        return self._run(np.ascontiguousarray(image)[None])[0]
+
+    def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not images:
+            return []
+        if all(im.shape == images[0].shape for im in images):
+            return list(self._run(np.stack(images)))
+        return [self.stylize(im) for im in images]
+
+    def close(self) -> None:
+        self._compiled.clear()
