@@ -17,6 +17,7 @@ from vidstyle.errors import VidstyleError
 COMMAND_MODULES = [
     "eval_temporal",
     "video",
+    "bench",
 ]
 
 

@@ -1,0 +1,262 @@
+"""Speed measurements behind ``vidstyle bench``: model-only ms/frame and end-to-end live figures."""
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from vidstyle.errors import InputError
+from vidstyle.runtime.base import Stylizer
+
+DEFAULT_SIZES = ((320, 240), (640, 480), (1280, 720), (1920, 1080))
+ARCH_NAMES = ("fast", "quality")
+
+
+@dataclass
+class BenchOptions:
+    """What ``vidstyle bench`` measures.
+
+    models: registry names/paths, or "fast"/"quality" for an untrained network of that
+        architecture (speed does not depend on the weights).
+    sizes: (width, height) pairs. backends: "auto" or backend names.
+    runs: timed frames per case (median reported); warmup: untimed frames first.
+    live: also run the live pipeline on a generated clip paced like a 30 fps camera, for
+        ``live_seconds`` at each of ``live_sizes``.
+    """
+
+    models: tuple[str, ...] = ("fast",)
+    sizes: tuple[tuple[int, int], ...] = DEFAULT_SIZES
+    backends: tuple[str, ...] = ("auto",)
+    device: str = "auto"
+    threads: Optional[int] = None
+    precision: str = "auto"
+    runs: int = 20
+    warmup: int = 3
+    live: bool = True
+    live_sizes: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))
+    live_seconds: float = 8.0
+    live_fps: float = 30.0
+
+
+@dataclass
+class ModelTiming:
+    model: str
+    width: int
+    height: int
+    backend: str
+    stylizer: str
+    ms_median: float
+    ms_min: float
+    fps: float
+    runs: int
+
+
+@dataclass
+class LiveTiming:
+    model: str
+    width: int
+    height: int
+    backend: str
+    stylizer: str
+    camera_fps: float
+    fps: float
+    latency_ms_median: float
+    latency_ms_p95: float
+    model_ms_median: float
+    frames_shown: int
+    frames_dropped: int
+
+
+@dataclass
+class BenchReport:
+    machine: dict = field(default_factory=dict)
+    model_only: list = field(default_factory=list)
+    live: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "machine": self.machine,
+            "model_only": [asdict(t) for t in self.model_only],
+            "live": [asdict(t) for t in self.live],
+            "errors": self.errors,
+        }
+
+
+def machine_description() -> dict:
+    """Cores, CPU model, bf16 support, GPU, library versions: what a figure needs next to it."""
+    import platform
+
+    import torch
+
+    from vidstyle.runtime.threads import available_cores
+    from vidstyle.utils.device import cpu_supports_bf16
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cores": available_cores(),
+        "bf16": cpu_supports_bf16(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    for module in ("onnxruntime", "openvino"):
+        try:
+            info[module] = __import__(module).__version__
+        except ImportError:
+            info[module] = None
+    return info
+
+
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """``"320x240,640x480"`` -> ((320, 240), (640, 480)); raises InputError on a malformed size."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        try:
+            w, h = (int(v) for v in part.split("x"))
+        except ValueError:
+            raise InputError(f"bad size {part!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
+        if w < 8 or h < 8:
+            raise InputError(f"size {part} is too small (at least 8x8)")
+        sizes.append((w, h))
+    if not sizes:
+        raise InputError("no sizes given")
+    return tuple(sizes)
+
+
+def bench_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A (height, width, 3) uint8 test image with structure (gradients and noise), not a flat colour."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([xx / width, yy / height, 0.5 + 0.5 * np.sin(xx / 9.0) * np.cos(yy / 13.0)], -1)
+    img += rng.normal(0, 0.05, img.shape).astype(np.float32)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+def time_stylizer(stylizer: Stylizer, image: np.ndarray, runs: int, warmup: int) -> list[float]:
+    """Milliseconds per ``stylize`` call for ``runs`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        stylizer.stylize(image)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        stylizer.stylize(image)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+def resolve_bench_model(name: str) -> Any:
+    """A registry name/path loads that model; "fast"/"quality" with no such model builds an untrained one."""
+    if name in ARCH_NAMES:
+        from vidstyle.models import build_network
+
+        return build_network(name).eval()
+    return name
+
+
+def write_camera_clip(path: Path, width: int, height: int, fps: float, seconds: float) -> Path:
+    """A generated clip (moving test pattern, no audio) that the live pipeline plays like a camera."""
+    from vidstyle.io.synthetic import write_test_clip
+
+    write_test_clip(path, width=width, height=height, fps=fps, seconds=seconds, audio=False)
+    return path
+
+
+def bench_live(stylizer: Stylizer, clip: Path, frames: Optional[int] = None) -> dict:
+    """Run the live pipeline (no window) on ``clip`` played at its own rate; fps and latencies."""
+    from vidstyle.pipeline.live import LiveOptions, run_live
+
+    stats = run_live(LiveOptions(camera=str(clip), models=[stylizer], display=False, frames=frames))
+    # The first frames include start-up (capture thread, first decode); drop them from latency.
+    lat = stats.latencies_ms[5:] or stats.latencies_ms
+    return {
+        "fps": stats.fps,
+        "latency_ms_median": statistics.median(lat) if lat else 0.0,
+        "latency_ms_p95": float(np.percentile(lat, 95)) if lat else 0.0,
+        "model_ms_median": stats.model_ms_median,
+        "frames_shown": stats.frames_shown,
+        "frames_dropped": stats.frames_dropped,
+    }
+
+
+def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] = None) -> BenchReport:
+    """Measure every model × size × backend (model-only), then the live figures; see :class:`BenchOptions`."""
+    from vidstyle.runtime import create_stylizer
+
+    say = progress or (lambda msg: None)
+    report = BenchReport(machine=machine_description())
+    for model_name in options.models:
+        model = resolve_bench_model(model_name)
+        for backend in options.backends:
+            try:
+                stylizer = create_stylizer(
+                    model, backend=backend, device=options.device, threads=options.threads,
+                    precision=options.precision, tile=None,
+                )
+            except Exception as exc:  # report and carry on with the other backends
+                report.errors.append(f"{model_name} {backend}: {exc}")
+                say(f"{model_name} {backend}: {exc}")
+                continue
+            chosen = stylizer.backend if backend == "auto" else backend
+            label = f"auto→{chosen}" if backend == "auto" else backend
+            for width, height in options.sizes:
+                times = time_stylizer(stylizer, bench_frame(width, height), options.runs, options.warmup)
+                med = statistics.median(times)
+                timing = ModelTiming(model_name, width, height, label, stylizer.name, med, min(times), 1000.0 / med, len(times))
+                report.model_only.append(timing)
+                say(f"{model_name:>24} {width}x{height:<5} {label:>18}  {med:8.1f} ms  {1000.0 / med:7.1f} fps")
+            if options.live:
+                with tempfile.TemporaryDirectory(prefix="vidstyle-bench-") as tmp:
+                    for width, height in options.live_sizes:
+                        clip = write_camera_clip(Path(tmp) / f"camera-{width}x{height}.mp4", width, height,
+                                                 options.live_fps, options.live_seconds)
+                        live = bench_live(stylizer, clip)
+                        report.live.append(LiveTiming(model_name, width, height, label, stylizer.name, options.live_fps, **live))
+                        say(f"{model_name:>24} {width}x{height:<5} {label:>18}  live {live['fps']:5.1f} fps"
+                            f" (camera {options.live_fps:g}), latency median {live['latency_ms_median']:.0f} ms"
+                            f" p95 {live['latency_ms_p95']:.0f} ms, dropped {live['frames_dropped']}")
+            stylizer.close()
+    return report
+
+
+def format_report(report: BenchReport) -> str:
+    """Markdown tables of a report (what ``vidstyle bench`` prints at the end)."""
+    m = report.machine
+    lines = [
+        f"machine: {m.get('cpu')}, {m.get('cores')} cores, bf16={m.get('bf16')}, gpu={m.get('gpu')}, "
+        f"torch {m.get('torch')}, onnxruntime {m.get('onnxruntime')}, openvino {m.get('openvino')}, "
+        f"load average at start {m.get('load_average')}",
+        "",
+        "| model | size | backend | ms/frame (median) | fps |",
+        "|---|---|---|---|---|",
+    ]
+    for t in report.model_only:
+        lines.append(f"| {t.model} | {t.width}×{t.height} | {t.backend} ({t.stylizer}) | {t.ms_median:.1f} | {t.fps:.1f} |")
+    if report.live:
+        lines += ["", "| model | size | backend | live fps (camera fps) | latency median / p95 ms | dropped |", "|---|---|---|---|---|---|"]
+        for t in report.live:
+            lines.append(
+                f"| {t.model} | {t.width}×{t.height} | {t.backend} | {t.fps:.1f} ({t.camera_fps:g}) | "
+                f"{t.latency_ms_median:.0f} / {t.latency_ms_p95:.0f} | {t.frames_dropped} |"
+            )
+    for e in report.errors:
+        lines.append(f"error: {e}")
+    return "\n".join(lines)
