@@ -15,6 +15,7 @@ from vidstyle.errors import VidstyleError
 
 # Modules under vidstyle.cli that provide a subcommand, in the order `--help` lists them.
 COMMAND_MODULES = [
+    "image",
     "eval_temporal",
     "video",
     "bench",

@@ -1,0 +1,195 @@
+"""`stylize_image`: the public Gatys et al. API (paths, PIL images or arrays in; PIL image or array out)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from vidstyle.errors import InputError, OutputError
+from vidstyle.gatys.color import gray_rgb, luminance, match_luminance, recolor
+from vidstyle.gatys.engine import GatysEngine, LossTerms
+from vidstyle.gatys.options import GatysOptions, options_from
+from vidstyle.utils.files import check_output_path
+from vidstyle.utils.image import IMAGE_EXTENSIONS, load_image, resize_long_side, save_image, to_tensor, to_uint8
+
+ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
+ProgressCallback = Callable[[int, int, int, LossTerms], None]
+"""progress(step, total_steps, scale_long_side, terms), called after every step."""
+
+
+def as_uint8_image(image: ImageInput, what: str = "image") -> np.ndarray:
+    """Any accepted image input -> (H, W, 3) uint8 RGB array.
+
+    Arrays may be (H, W), (H, W, 3) or (H, W, 4), uint8 in [0, 255] or float in [0, 1].
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 2:
+            arr = np.repeat(arr[..., None], 3, axis=2)
+        if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) < 1:
+            raise InputError(f"{what} array must be (H, W), (H, W, 3) or (H, W, 4); got shape {image.shape}")
+        arr = arr[..., :3]
+        if arr.dtype != np.uint8:
+            arr = (np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).round().astype(np.uint8)
+        return np.ascontiguousarray(arr)
+    raise InputError(f"{what} must be a file path, a PIL image or a numpy array, not {type(image).__name__}")
+
+
+def _resized(image: np.ndarray, long_side: int) -> np.ndarray:
+    return np.array(resize_long_side(Image.fromarray(image), long_side))  # writable, for torch.from_numpy
+
+
+def _check_output(output: str | os.PathLike, inputs: Sequence[Any]) -> Path:
+    paths = tuple(p for p in inputs if isinstance(p, (str, os.PathLike)))
+    out = check_output_path(output, inputs=paths)
+    if out.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise OutputError(
+            f"unsupported image format {out.suffix or '(none)'!r} for {out}; use one of {', '.join(sorted(IMAGE_EXTENSIONS))}"
+        )
+    return out
+
+
+def intermediate_path(output: str | os.PathLike, step: int) -> Path:
+    """Where ``save_every`` writes the image after ``step``: OUT.stem + '.step0100' + OUT.suffix."""
+    out = Path(output)
+    return out.with_name(f"{out.stem}.step{step:04d}{out.suffix}")
+
+
+def _initial_image(
+    init: str, content: torch.Tensor, seed: int | None, preserve_color: bool
+) -> torch.Tensor:
+    """(1, 3, H, W) start image in [0, 1] matching ``content``'s size."""
+    _, _, h, w = content.shape
+    if init == "content":
+        return content.clone()
+    if init == "noise":
+        gen = torch.Generator().manual_seed(0 if seed is None else seed)
+        noise = torch.rand(1, 3, h, w, generator=gen).to(content.device)
+        return gray_rgb(luminance(noise)) if preserve_color else noise
+    array = np.array(Image.fromarray(load_image(init)).resize((w, h), Image.LANCZOS))
+    start = to_tensor(array, content.device)
+    return gray_rgb(luminance(start)) if preserve_color else start
+
+
+def stylize_image(
+    content: ImageInput,
+    style: ImageInput | Sequence[ImageInput],
+    *,
+    options: GatysOptions | None = None,
+    output: str | os.PathLike | None = None,
+    progress: bool | ProgressCallback = False,
+    engine: GatysEngine | None = None,
+    **overrides: Any,
+) -> Image.Image | np.ndarray:
+    """Render ``content`` in the style of ``style`` by Gatys et al. optimisation.
+
+    content: a path, PIL image or array (see :func:`as_uint8_image`).
+    style: one such image or a list of them (blended with ``style_blend``).
+    options / overrides: :class:`GatysOptions` fields, e.g. ``size=512, steps=300, preserve_color=True``.
+    output: also write the result there (atomically; the format follows the extension). With
+        ``save_every=N`` the image after every N steps is written beside it (see :func:`intermediate_path`).
+    progress: True for a tqdm bar on stderr, or a callback ``progress(step, total, scale, terms)``.
+    engine: a ready :class:`GatysEngine` to reuse (its options are used; overrides are ignored).
+
+    Returns an (H, W, 3) uint8 array when ``content`` was an array, else a PIL image; the long side is
+    ``options.sizes[-1]``.
+    """
+    opts = engine.options if engine is not None else options_from(options, **overrides)
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise InputError("at least one style image is needed")
+    blend = opts.blend_weights(len(styles))
+    out_path = _check_output(output, [content, *styles]) if output is not None else None
+    if opts.init not in ("content", "noise") and not Path(opts.init).is_file():
+        raise InputError(f"--init must be 'content', 'noise' or an image file; file not found: {opts.init}")
+
+    content_full = as_uint8_image(content, "content")
+    styles_full = [as_uint8_image(s, "style") for s in styles]
+    if opts.init not in ("content", "noise"):
+        load_image(opts.init)  # fail early on an unreadable init image
+    if opts.seed is not None:
+        torch.manual_seed(opts.seed)
+
+    engine = engine or GatysEngine(opts)
+    device = engine.device
+    total_steps = opts.steps * len(opts.sizes)
+    report = _ProgressReporter(progress, total_steps)
+    done = 0
+    result: torch.Tensor | None = None
+    content_rgb: torch.Tensor | None = None
+    try:
+        for long_side in opts.sizes:
+            content_rgb = to_tensor(_resized(content_full, long_side), device)
+            style_long = max(1, round(long_side * opts.style_scale))
+            style_rgbs = [to_tensor(_resized(s, style_long), device) for s in styles_full]
+            if opts.preserve_color:
+                content_y = luminance(content_rgb)
+                target_content = gray_rgb(content_y)
+                style_rgbs = [gray_rgb(match_luminance(luminance(s), content_y)) for s in style_rgbs]
+            else:
+                target_content = content_rgb
+            if result is None:
+                start = _initial_image(opts.init, target_content, opts.seed, opts.preserve_color)
+            else:  # coarse-to-fine: the previous scale's result, upsampled
+                start = F.interpolate(result, size=target_content.shape[-2:], mode="bicubic", align_corners=False)
+                start = start.clamp(0.0, 1.0)
+            targets = engine.targets(target_content, style_rgbs, blend)
+
+            def on_step(step: int, image: torch.Tensor, terms: LossTerms, _base: int = done, _side: int = long_side,
+                        _content: torch.Tensor = content_rgb) -> None:
+                overall = _base + step
+                report(overall, _side, terms)
+                if out_path is not None and opts.save_every and overall % opts.save_every == 0:
+                    snapshot = recolor(image.clamp(0, 1), _content) if opts.preserve_color else image
+                    save_image(to_uint8(snapshot), intermediate_path(out_path, overall))
+
+            result = engine.optimize(start, targets, callback=on_step)
+            done += opts.steps
+    finally:
+        report.close()
+
+    assert result is not None and content_rgb is not None
+    if opts.preserve_color:
+        result = recolor(result, content_rgb)
+    array = to_uint8(result)
+    if out_path is not None:
+        save_image(array, out_path)
+    return array if isinstance(content, np.ndarray) else Image.fromarray(array)
+
+
+class _ProgressReporter:
+    """Adapts ``progress`` (bool or callback) to one call per step; owns the tqdm bar when asked for."""
+
+    def __init__(self, progress: bool | ProgressCallback, total: int) -> None:
+        self.callback = progress if callable(progress) else None
+        self.bar = None
+        self.total = total
+        if progress is True:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=sys.stderr, unit="step", dynamic_ncols=True, leave=True)
+
+    def __call__(self, step: int, long_side: int, terms: LossTerms) -> None:
+        if self.callback is not None:
+            self.callback(step, self.total, long_side, terms)
+        if self.bar is not None:
+            self.bar.set_description(f"{long_side}px", refresh=False)
+            self.bar.set_postfix(
+                total=f"{terms.total:.3g}", content=f"{terms.content:.3g}", style=f"{terms.style:.3g}",
+                tv=f"{terms.tv:.3g}", refresh=False,
+            )
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,139 @@
+"""Settings of the Gatys et al. optimisation, in one dataclass shared by the API, the CLI and the temporal mode."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from vidstyle.errors import InputError
+from vidstyle.losses import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, check_layers
+
+OPTIMIZERS = ("lbfgs", "adam")
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+@dataclass
+class GatysOptions:
+    """Everything that shapes one Gatys render.
+
+    Weights multiply the loss terms of :mod:`vidstyle.losses` as they are defined there (content: feature
+    MSE; style: MSE of Gram matrices normalised by C·H·W, summed over layers; tv: mean squared neighbour
+    difference of the RGB image in [0, 1]). The defaults were chosen by eye on the photos and paintings of
+    the shared media set (see README): content stays recognisable, the style is strong.
+    """
+
+    size: int = 512
+    """Long side of the output in pixels (ignored when ``scales`` is given: the last scale is the output size)."""
+    scales: tuple[int, ...] = ()
+    """Coarse-to-fine long sides, e.g. (256, 512): each scale starts from the upsampled previous result."""
+    steps: int = 300
+    """Optimiser steps per scale (one step = one forward and backward pass through VGG19)."""
+    optimizer: str = "lbfgs"
+    learning_rate: float | None = None
+    """None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])."""
+    content_weight: float = 1.0
+    style_weight: float = 50.0
+    tv_weight: float = 1.0
+    content_layers: tuple[str, ...] = GATYS_CONTENT_LAYERS
+    style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
+    style_layer_weights: tuple[float, ...] | None = None
+    """One weight per style layer; None weighs each layer by 1/len(style_layers)."""
+    normalize_layers: bool = True
+    """Divide each layer's loss by the mean square of its target (see GatysTargets), so layers count alike."""
+    style_blend: tuple[float, ...] | None = None
+    """One weight per style image (normalised to sum 1); None: equal weights."""
+    style_scale: float = 1.0
+    """Style images are resized to style_scale × the current content long side."""
+    init: str = "content"
+    """'content', 'noise' or the path of an image to start from."""
+    preserve_color: bool = False
+    """Luminance-only transfer (Gatys et al. 2016): the output keeps the content's colours."""
+    device: str = "auto"
+    precision: str = "auto"
+    """'auto' uses bfloat16 autocast for VGG19 where the hardware runs it natively (CUDA, AVX512-BF16/AMX CPUs)."""
+    channels_last: bool = True
+    seed: int | None = 0
+    save_every: int = 0
+    """Write the intermediate image every N steps (0: never); the API passes it to a callback."""
+    lbfgs_history: int = 50
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise InputError for settings that cannot work (the CLI shows the message as one line)."""
+        if self.size <= 0:
+            raise InputError(f"--size must be a positive number of pixels, got {self.size}")
+        self.scales = tuple(int(s) for s in self.scales)
+        if any(s <= 0 for s in self.scales):
+            raise InputError(f"--scales must be positive numbers of pixels, got {','.join(map(str, self.scales))}")
+        if list(self.scales) != sorted(self.scales):
+            raise InputError("--scales must go from coarse to fine, e.g. 256,512")
+        if self.steps < 0:
+            raise InputError(f"--steps must be 0 or more, got {self.steps}")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}")
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            if getattr(self, name) < 0:
+                raise InputError(f"--{name.replace('_', '-')} must be 0 or more")
+        self.content_layers = tuple(self.content_layers)
+        self.style_layers = tuple(self.style_layers)
+        if not self.style_layers:
+            raise InputError("at least one style layer is needed")
+        for kind, layers in (("content", self.content_layers), ("style", self.style_layers)):
+            try:
+                check_layers(layers)
+            except ValueError as exc:
+                raise InputError(f"--{kind}-layers: {exc}") from exc
+        if self.style_layer_weights is not None:
+            self.style_layer_weights = tuple(float(w) for w in self.style_layer_weights)
+            if len(self.style_layer_weights) != len(self.style_layers):
+                raise InputError(
+                    f"{len(self.style_layer_weights)} style layer weights given for {len(self.style_layers)} style layers"
+                )
+        if self.style_blend is not None:
+            self.style_blend = tuple(float(w) for w in self.style_blend)
+            if any(w < 0 for w in self.style_blend) or sum(self.style_blend) <= 0:
+                raise InputError("--style-blend weights must be 0 or more and not all 0")
+        if self.style_scale <= 0:
+            raise InputError("style scale must be positive")
+        if self.save_every < 0:
+            raise InputError("--save-every must be 0 or more")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The long sides rendered in turn; the last one is the output size."""
+        return self.scales or (self.size,)
+
+    @property
+    def layer_weights(self) -> dict[str, float]:
+        """Per-style-layer weights as the dict :func:`vidstyle.losses.style_loss` takes."""
+        if self.style_layer_weights is None:
+            return {name: 1.0 / len(self.style_layers) for name in self.style_layers}
+        return dict(zip(self.style_layers, self.style_layer_weights))
+
+    def blend_weights(self, count: int) -> list[float]:
+        """Normalised weights for ``count`` style images."""
+        if self.style_blend is None:
+            return [1.0 / count] * count
+        if len(self.style_blend) != count:
+            raise InputError(f"--style-blend has {len(self.style_blend)} weights for {count} style images")
+        total = sum(self.style_blend)
+        return [w / total for w in self.style_blend]
+
+    def updated(self, **changes: Any) -> "GatysOptions":
+        """A validated copy with some fields changed; unknown names raise InputError."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise InputError(f"unknown option {unknown[0]!r} for stylize_image; known: {', '.join(sorted(known))}")
+        return replace(self, **changes)
+
+
+def options_from(options: GatysOptions | None = None, **changes: Any) -> GatysOptions:
+    """GatysOptions from an optional base plus keyword overrides (the keyword form of the public API)."""
+    return (options or GatysOptions()).updated(**changes)
+
+
+__all__ = ["GatysOptions", "options_from", "OPTIMIZERS", "PRECISIONS"]
