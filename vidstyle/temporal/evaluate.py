@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 from vidstyle.errors import InputError
 from vidstyle.flow.estimate import FlowConfig, FlowEstimator
@@ -27,7 +28,7 @@ from vidstyle.flow.occlusion import visibility_mask
 from vidstyle.flow.warp import warp_image
 from vidstyle.losses import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, VGG19Features, content_loss, gram_matrix, style_loss
 from vidstyle.utils.device import resolve_device
-from vidstyle.utils.image import load_image, to_tensor
+from vidstyle.utils.image import load_image, resize_long_side, to_tensor
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,10 @@ class WarpingErrorMeter:
 
 
 def _resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
-    h, w = image.shape[:2]
-    if max(h, w) <= long_side:
+    """Shrink (never enlarge) an (H, W, 3) uint8 image so its long side is at most ``long_side``."""
+    if max(image.shape[:2]) <= long_side:
         return image
-    s = long_side / max(h, w)
-    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return np.array(resize_long_side(Image.fromarray(image), long_side))
 
 
 class StyleContentMeter:
