@@ -81,3 +81,24 @@ def test_thread_counts():
     assert inference_threads(3) == 3
     with pytest.raises(InputError):
         inference_threads(0)
+
+
+def test_psnr():
+    from vidstyle.runtime.factory import psnr
+
+    a = np.zeros((4, 4, 3), np.uint8)
+    assert psnr(a, a) == float("inf")
+    assert abs(psnr(a, a + 1) - 48.13) < 0.01
+
+
+@pytest.mark.skipif("openvino" not in available_backends("cpu"), reason="OpenVINO not installed")
+def test_auto_precision_records_its_bf16_check(fast_net):
+    from vidstyle.runtime.factory import BF16_MIN_PSNR_DB
+    from vidstyle.utils.device import cpu_supports_bf16
+
+    stylizer = create_stylizer(fast_net, backend="openvino", device="cpu")
+    if not cpu_supports_bf16():
+        assert stylizer.precision == "fp32"
+        return
+    check = stylizer.precision_check
+    assert stylizer.precision == ("bf16" if check["bf16_psnr_db"] >= BF16_MIN_PSNR_DB else "fp32")

@@ -19,6 +19,9 @@ class Stylizer(ABC):
     model_name: str = ""
     metadata: dict = {}
     backend: str = ""
+    # Numeric precision the backend runs in, and the bf16-vs-fp32 check behind precision="auto".
+    precision: str = "fp32"
+    precision_check: dict | None = None
 
     @abstractmethod
     def stylize(self, image: np.ndarray) -> np.ndarray:

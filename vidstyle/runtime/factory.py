@@ -16,6 +16,9 @@ from vidstyle.utils.device import resolve_device
 
 BACKENDS = ("torch", "onnxruntime", "openvino")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# bf16 is used by precision="auto" only when its output stays this close to fp32 on a check image
+# (40 dB PSNR is an RMS difference of 2.5/255: invisible, and below the frame-to-frame noise of a camera).
+BF16_MIN_PSNR_DB = 40.0
 
 
 @dataclass
@@ -27,7 +30,9 @@ class RuntimeOptions:
     strength: 1.0 full style ... 0.0 original frame.
     long_side: run the network with the frame's longer side scaled to this many pixels and
         scale the result back (None: native size).
-    precision: "auto" (fp16 on CUDA, fp32 on CPU), "fp32", "bf16" (CPU with AVX512-BF16/AMX), "fp16" (CUDA).
+    precision: "auto" (fp16 on CUDA; on a CPU with native bf16, OpenVINO bf16 when the model's bf16
+        output is within BF16_MIN_PSNR_DB of fp32 on a check image, else fp32), "fp32",
+        "bf16" (CPU with AVX512-BF16/AMX), "fp16" (CUDA).
     tile: frames with more pixels than ``tile_above_pixels`` are stylized in overlapping tiles of
         this size with shared normalisation statistics ("auto": 768 on CPU, never on CUDA; None: never).
     compile: torch backend only, wrap the graph in torch.compile.
@@ -91,10 +96,49 @@ def resolve_network(model: Any, device: str = "cpu") -> tuple[nn.Module, dict, s
     raise ModelError(f"not a model: {type(model).__name__} (expected a name, a path, a loaded model or a torch module)")
 
 
+def psnr(a, b) -> float:
+    """Peak signal-to-noise ratio in dB between two uint8 images (inf when identical)."""
+    import numpy as np
+
+    mse = float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
+    return float("inf") if mse == 0 else 10.0 * float(np.log10(255.0**2 / mse))
+
+
+def bf16_check_image():
+    """A (192, 256, 3) uint8 scene with smooth gradients, edges and texture, for the bf16 check."""
+    import numpy as np
+
+    from vidstyle.runtime.bench import bench_frame
+
+    image = bench_frame(256, 192, seed=1)
+    image[48:144, 64:160] = (230, 60, 40)  # a flat saturated patch: where low precision shows first
+    image[:, 200:] //= 4  # a dark band
+    return image
+
+
+def _auto_cpu_openvino(network: nn.Module, device: torch.device, strength: float, threads: int) -> Stylizer:
+    """OpenVINO bf16 if the CPU has native bf16 and this model keeps its quality in it, else fp32."""
+    from vidstyle.runtime.openvino_backend import OpenVINOStylizer
+    from vidstyle.utils.device import cpu_supports_bf16
+
+    fp32 = OpenVINOStylizer(network, device, strength=strength, threads=threads, precision="fp32")
+    if not cpu_supports_bf16():
+        return fp32
+    bf16 = OpenVINOStylizer(network, device, strength=strength, threads=threads, precision="bf16")
+    image = bf16_check_image()
+    quality = psnr(fp32.stylize(image), bf16.stylize(image))
+    chosen = bf16 if quality >= BF16_MIN_PSNR_DB else fp32
+    (fp32 if chosen is bf16 else bf16).close()
+    chosen.precision_check = {"bf16_psnr_db": quality, "threshold_db": BF16_MIN_PSNR_DB}
+    return chosen
+
+
 def _backend_stylizer(network: nn.Module, backend: str, device: torch.device, opts: RuntimeOptions, strength: float) -> Stylizer:
     threads = inference_threads(opts.threads)
     precision = opts.precision
     if precision == "auto":
+        if device.type == "cpu" and backend == "openvino":
+            return _auto_cpu_openvino(network, device, strength, threads)
         precision = "fp16" if device.type == "cuda" and backend == "torch" else "fp32"
     if precision == "fp16" and (device.type != "cuda" or backend != "torch"):
         raise DeviceError("fp16 runs on CUDA with the torch backend; use --precision fp32 or bf16 on the CPU")

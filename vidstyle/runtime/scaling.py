@@ -27,6 +27,8 @@ class ScaledStylizer(Stylizer):
         self.long_side = int(long_side)
         self.strength = float(strength)
         self.name = f"{inner.name}@{long_side}"
+        self.precision = inner.precision
+        self.precision_check = inner.precision_check
 
     def _restore(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         h, w = original.shape[:2]

@@ -182,6 +182,8 @@ class LargeFrameStylizer(Stylizer):
         self.tiled = tiled
         self.above_pixels = int(above_pixels)
         self.name = fast.name
+        self.precision = fast.precision
+        self.precision_check = fast.precision_check
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         if image.shape[0] * image.shape[1] > self.above_pixels:
