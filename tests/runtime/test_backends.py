@@ -40,7 +40,7 @@ def test_backend_matches_torch_float32(backend, arch, size, fast_net, quality_ne
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_batch_equals_single_frames(backend, fast_net):
     frames = [synthetic_scene(64, 80, seed=s) for s in range(3)]
-    stylizer = create_stylizer(fast_net, backend=backend, device="cpu", threads=2)
+    stylizer = create_stylizer(fast_net, backend=backend, device="cpu", threads=2, precision="fp32")
     batch = stylizer.stylize_batch(frames)
     for frame, out in zip(frames, batch):
         assert np.abs(out.astype(int) - stylizer.stylize(frame).astype(int)).max() <= 1
@@ -49,9 +49,9 @@ def test_batch_equals_single_frames(backend, fast_net):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_strength_blends_with_original(backend, fast_net):
     image = synthetic_scene(64, 80, seed=5)
-    full = create_stylizer(fast_net, backend=backend, device="cpu").stylize(image).astype(int)
-    none = create_stylizer(fast_net, backend=backend, device="cpu", strength=0.0).stylize(image).astype(int)
-    half = create_stylizer(fast_net, backend=backend, device="cpu", strength=0.5).stylize(image).astype(int)
+    full = create_stylizer(fast_net, backend=backend, device="cpu", precision="fp32").stylize(image).astype(int)
+    none = create_stylizer(fast_net, backend=backend, device="cpu", strength=0.0, precision="fp32").stylize(image).astype(int)
+    half = create_stylizer(fast_net, backend=backend, device="cpu", strength=0.5, precision="fp32").stylize(image).astype(int)
     assert np.abs(none - image).max() <= 1
     expected = (full + image.astype(int)) / 2
     assert np.abs(half - expected).max() <= 2
