@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "image",
     "eval_temporal",
     "video",
+    "live",
     "bench",
 ]
 

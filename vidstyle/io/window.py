@@ -1,0 +1,79 @@
+"""On-screen display window (OpenCV highgui) returning the key pressed."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import numpy as np
+
+from vidstyle.errors import DeviceError
+
+
+def display_available() -> bool:
+    """False on a Linux machine without an X11/Wayland display (servers, CI)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class DisplayWindow:
+    """A resizable window showing (H, W, 3) uint8 RGB images.
+
+    :meth:`show` draws a frame and returns the key pressed meanwhile (an int, -1 for none);
+    :attr:`closed` turns true when the user closes the window.
+    """
+
+    def __init__(self, title: str = "vidstyle") -> None:
+        import cv2
+
+        if not display_available():
+            raise DeviceError("no display available (DISPLAY is not set); use --no-display to run headless")
+        self._cv2 = cv2
+        self.title = title
+        self._shown = False
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        except cv2.error as exc:
+            raise DeviceError(f"cannot open a window: {str(exc).strip().splitlines()[-1]}") from None
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> int:
+        cv2 = self._cv2
+        if not self._shown:
+            cv2.resizeWindow(self.title, image.shape[1], image.shape[0])
+            self._shown = True
+        cv2.imshow(self.title, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        key = cv2.waitKey(max(1, wait_ms))
+        return -1 if key < 0 else key & 0xFF
+
+    @property
+    def closed(self) -> bool:
+        if not self._shown:
+            return False
+        try:
+            return self._cv2.getWindowProperty(self.title, self._cv2.WND_PROP_VISIBLE) < 1
+        except self._cv2.error:
+            return True
+
+    def close(self) -> None:
+        try:
+            self._cv2.destroyWindow(self.title)
+            self._cv2.waitKey(1)
+        except self._cv2.error:
+            pass
+
+
+def draw_overlay(image: np.ndarray, lines: list[str], scale: Optional[float] = None) -> np.ndarray:
+    """A copy of ``image`` (H, W, 3 uint8 RGB) with ``lines`` of text in a dark box at the top left."""
+    import cv2
+
+    out = image.copy()
+    scale = scale or max(0.4, min(out.shape[:2]) / 900)
+    thickness = 1 if scale < 0.8 else 2
+    line_height = int(22 * scale / 0.5)
+    width = max((cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)[0][0] for t in lines), default=0)
+    box = out[: line_height * len(lines) + 8, : width + 12]
+    box[:] = (box * 0.4).astype(np.uint8)
+    for i, text in enumerate(lines):
+        cv2.putText(out, text, (6, line_height * (i + 1)), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return out
