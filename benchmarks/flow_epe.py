@@ -7,7 +7,7 @@
 2. Milliseconds per FlowStabilizer call on 640×480 frames (two DIS ultrafast flows at half size,
    occlusion mask, warp, blend): the median over many frames, several repeats.
 
-    .venv/bin/python benchmarks/flow_epe.py [--repeats 5] [--threads 2] [--json out.json]
+    .venv/bin/python benchmarks/flow_epe.py [--repeats 5] [--threads 2] [--json out.json] [--skip-epe]
 
 Media: $VIDSTYLE_MEDIA or ../shared/media next to the repository. Without it, part 1 is skipped (and
 says so) and part 2 uses a synthetic textured scene.
@@ -97,8 +97,12 @@ def stabilizer_frames(folder: Path | None, count: int = 60) -> list[np.ndarray]:
     return frames
 
 
-def stabilizer_ms(frames: list[np.ndarray], repeats: int) -> list[float]:
-    """Median ms per call for each repeat (a fresh stabilizer per repeat; the first frame is not timed)."""
+def stabilizer_ms(frames: list[np.ndarray], repeats: int, clock=time.perf_counter) -> list[float]:
+    """Median ms per call for each repeat (a fresh stabilizer per repeat; the first frame is not timed).
+
+    ``clock=time.thread_time`` counts the CPU time of the calling thread only: with cv2 on one thread it
+    is what the call costs on an idle core, whatever else the machine runs meanwhile.
+    """
     rng = np.random.default_rng(1)
     # Stand-in stylized frames: the input plus strong independent per-frame noise (flicker).
     stylized = [np.clip(f.astype(np.int16) + rng.integers(-25, 26, f.shape), 0, 255).astype(np.uint8) for f in frames]
@@ -107,9 +111,9 @@ def stabilizer_ms(frames: list[np.ndarray], repeats: int) -> list[float]:
         stabilizer = FlowStabilizer()
         times = []
         for original, styl in zip(frames, stylized):
-            t0 = time.perf_counter()
+            t0 = clock()
             stabilizer(original, styl)
-            times.append(time.perf_counter() - t0)
+            times.append(clock() - t0)
         medians.append(1000 * statistics.median(times[1:]))
     return medians
 
@@ -119,6 +123,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2, help="cv2.setNumThreads (default 2)")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--skip-epe", action="store_true", help="time the stabilizer only")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
 
@@ -129,7 +134,9 @@ def main() -> None:
         "cv2_threads": args.threads,
         "opencv": cv2.__version__,
     }
-    if flow_folder.is_dir():
+    if args.skip_epe:
+        pass
+    elif flow_folder.is_dir():
         rows = epe_table(flow_folder, args.repeats)
         result["epe"] = rows
         print(f"EPE (px) against ground truth in {flow_folder}; ms = median of {args.repeats} runs")
@@ -145,12 +152,28 @@ def main() -> None:
         print(f"EPE skipped: no ground-truth flow at {flow_folder} (set VIDSTYLE_MEDIA)")
 
     frames = stabilizer_frames(root if root.is_dir() else None)
-    medians = stabilizer_ms(frames, args.repeats)
-    result["stabilizer_ms_640x480"] = medians
+    # cv2's thread count is process-wide; compare 1 and 2 threads interleaved so load changes hit both.
+    per_threads: dict[int, list[float]] = {1: [], 2: []}
+    cpu_one_thread: list[float] = []
+    for _ in range(args.repeats):
+        for threads in per_threads:
+            cv2.setNumThreads(threads)
+            per_threads[threads] += stabilizer_ms(frames, 1)
+        cv2.setNumThreads(1)
+        cpu_one_thread += stabilizer_ms(frames, 1, clock=time.thread_time)
+    cv2.setNumThreads(args.threads)
+    result["stabilizer_ms_640x480"] = {str(k): v for k, v in per_threads.items()}
+    result["stabilizer_cpu_ms_640x480_one_thread"] = cpu_one_thread
     print()
+    print(f"FlowStabilizer (DIS ultrafast at 1/2 size, blend 0.8), 640x480, {len(frames)} frames, {args.repeats} repeats:")
+    for threads, medians in per_threads.items():
+        print(
+            f"  wall clock, cv2 threads {threads}: median {statistics.median(medians):.2f} ms/frame "
+            f"(min {min(medians):.2f}; repeat medians {', '.join(f'{m:.2f}' for m in medians)})"
+        )
     print(
-        f"FlowStabilizer (DIS ultrafast at 1/2 size, blend 0.8), 640x480, {len(frames)} frames x {args.repeats} repeats: "
-        f"median {statistics.median(medians):.2f} ms/frame (repeat medians {', '.join(f'{m:.2f}' for m in medians)})"
+        f"  CPU time of the calling thread, cv2 threads 1: median {statistics.median(cpu_one_thread):.2f} ms/frame "
+        f"(repeat medians {', '.join(f'{m:.2f}' for m in cpu_one_thread)})"
     )
     result["load_after"] = os.getloadavg()[0]
     print(f"load average before {result['machine'].split('load ')[-1]}, after {result['load_after']:.1f}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vidstyle.flow.warp import inside_mask, warp_image
+from vidstyle.flow.warp import sample_points, warp_image
 
 
 def consistency_error(flow_ab: np.ndarray, flow_ba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -31,8 +31,14 @@ def _squared_norm(flow: np.ndarray) -> np.ndarray:
 def disocclusion_mask(flow_ab: np.ndarray, flow_ba: np.ndarray, alpha1: float = 0.01, alpha2: float = 0.5) -> np.ndarray:
     """(H, W) bool, True where A's pixel has no counterpart in B: the round trip misses
     (|w + ŵ|² > alpha1·(|w|² + |ŵ|²) + alpha2) or x + w(x) leaves the image."""
-    err, ref = consistency_error(flow_ab, flow_ba)
-    return (err > alpha1 * ref + alpha2) | ~inside_mask(flow_ab)
+    # Inlined consistency_error: the sample points are computed once for the warp and the inside test.
+    h, w = flow_ab.shape[:2]
+    mx, my = sample_points(flow_ab)
+    back = cv2.remap(flow_ba, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    err = _squared_norm(flow_ab + back)
+    ref = _squared_norm(flow_ab) + _squared_norm(back)
+    outside = (mx < 0) | (mx > w - 1) | (my < 0) | (my > h - 1)
+    return (err > alpha1 * ref + alpha2) | outside
 
 
 def motion_boundary_mask(flow: np.ndarray, alpha1: float = 0.01, alpha2: float = 0.002) -> np.ndarray:

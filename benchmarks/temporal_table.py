@@ -1,0 +1,183 @@
+"""Temporal-consistency table: E_warp and style loss for --temporal none / smooth / trained / optimize.
+
+For each clip in ../shared/media/video, the first --frames frames at --long-side pixels are stylized with
+the zoo model ``STYLE-fast`` frame by frame (none), the same followed by the FlowStabilizer (smooth), and
+the temporally trained ``STYLE-fast-temporal`` (trained, when that model exists). Each is scored with
+:func:`vidstyle.temporal.evaluate.evaluate_frames`: E_warp (Lai et al. 2018; DIS medium flow on the
+originals) and the relative Gatys style loss against the style image (VGG19), plus the content loss.
+Frames are scored as they leave the stylizer (before video encoding).
+
+``optimize`` (Ruder et al. 2016) costs many VGG19 passes per frame, so on 2 CPU cores it runs on a short
+cut: the first --optimize-frames frames at --optimize-size pixels of the --optimize-clips clips, and is
+compared with ``none`` on exactly the same cut and size.
+
+    .venv/bin/python benchmarks/temporal_table.py [--style starry_night] [--frames 48] [--long-side 320]
+        [--optimize-clips realshort] [--optimize-frames 8] [--optimize-size 128] [--json out.json]
+
+Media: $VIDSTYLE_MEDIA or ../shared/media next to the repository (the script says so and stops without it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vidstyle.errors import ModelError
+from vidstyle.flow import FlowStabilizer
+from vidstyle.gatys import GatysOptions
+from vidstyle.io.file import FileSource
+from vidstyle.runtime import create_stylizer
+from vidstyle.temporal.evaluate import EvaluationOptions, evaluate_frames
+from vidstyle.temporal.optimize import OptimizeOptions, render_optimized_video
+from vidstyle.utils.image import load_image
+
+CLIPS = ("asl-again.mkv", "asl-book.mkv", "car-detection.mp4", "cockatoo.mp4", "realshort.mp4")
+
+
+def media_root() -> Path:
+    env = os.environ.get("VIDSTYLE_MEDIA")
+    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "media"
+
+
+def read_frames(path: Path, count: int, long_side: int) -> list[np.ndarray]:
+    frames = []
+    with FileSource(path, long_side=long_side) as source:
+        for frame in source:
+            frames.append(frame.image)
+            if len(frames) >= count:
+                break
+    return frames
+
+
+def stylize_all(stylizer, frames: list[np.ndarray]) -> list[np.ndarray]:
+    return [stylizer.stylize(f) for f in frames]
+
+
+def smooth_all(originals: list[np.ndarray], stylized: list[np.ndarray], blend: float) -> tuple[list[np.ndarray], float]:
+    """The stabilizer's outputs and its median cost in ms per frame."""
+    stabilizer = FlowStabilizer(blend=blend)
+    out, times = [], []
+    for o, s in zip(originals, stylized):
+        t0 = time.perf_counter()
+        out.append(stabilizer(o, s))
+        times.append(time.perf_counter() - t0)
+    return out, 1000 * statistics.median(times[1:])
+
+
+def score(originals, stylized, style, options) -> dict:
+    r = evaluate_frames(originals, stylized, style=style, options=options)
+    return {k: r[k] for k in ("frames", "warping_error", "style_loss", "content_loss", "visible_fraction")}
+
+
+def load_stylizer(name: str, threads: int):
+    try:
+        return create_stylizer(name, threads=threads)
+    except ModelError as exc:
+        print(f"  ({name} not available: {exc})")
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--style", default="starry_night", help="zoo style name (models STYLE-fast, STYLE-fast-temporal)")
+    parser.add_argument("--clips", default=",".join(CLIPS))
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--long-side", type=int, default=320)
+    parser.add_argument("--blend", type=float, default=0.8, help="smooth blend weight")
+    parser.add_argument("--loss-every", type=int, default=4)
+    parser.add_argument("--optimize-clips", default="realshort.mp4", help="comma-separated; empty to skip optimize")
+    parser.add_argument("--optimize-frames", type=int, default=8)
+    parser.add_argument("--optimize-size", type=int, default=128)
+    parser.add_argument("--optimize-steps", type=int, default=30)
+    parser.add_argument("--optimize-weight", type=float, default=None, help="temporal weight (default: OptimizeOptions')")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    root = media_root()
+    videos = root / "video"
+    if not videos.is_dir():
+        print(f"no media at {root}: set VIDSTYLE_MEDIA to the shared media folder")
+        return
+    style_path = root / "styles" / f"{args.style}.jpg"
+    style = load_image(style_path)
+    evaluation = EvaluationOptions(flow_preset="medium", loss_every=args.loss_every)
+    result: dict = {"settings": vars(args), "load_before": os.getloadavg()[0], "rows": []}
+    print(f"load average {result['load_before']:.1f}; style {style_path.name}")
+
+    none_model = load_stylizer(f"{args.style}-fast", args.threads)
+    trained_model = load_stylizer(f"{args.style}-fast-temporal", args.threads)
+    if none_model is None:
+        print("the zoo model is missing: nothing to compare")
+        return
+
+    for clip in [c for c in args.clips.split(",") if c]:
+        originals = read_frames(videos / clip, args.frames, args.long_side)
+        size = f"{originals[0].shape[1]}x{originals[0].shape[0]}"
+        print(f"{clip}: {len(originals)} frames at {size}")
+        none = stylize_all(none_model, originals)
+        rows = {"none": score(originals, none, style, evaluation)}
+        smooth, ms = smooth_all(originals, none, args.blend)
+        rows["smooth"] = score(originals, smooth, style, evaluation)
+        rows["smooth"]["ms_per_frame"] = ms
+        if trained_model is not None:
+            rows["trained"] = score(originals, stylize_all(trained_model, originals), style, evaluation)
+        for mode, r in rows.items():
+            result["rows"].append({"clip": clip, "size": size, "mode": mode, **r})
+
+    for clip in [c for c in args.optimize_clips.split(",") if c]:
+        originals = read_frames(videos / clip, args.optimize_frames, args.optimize_size)
+        size = f"{originals[0].shape[1]}x{originals[0].shape[0]}"
+        print(f"{clip} (optimize cut): {len(originals)} frames at {size}")
+        none = stylize_all(none_model, originals)
+        rows = {"none": score(originals, none, style, evaluation)}
+        options = OptimizeOptions(
+            size=args.optimize_size,
+            steps=args.optimize_steps,
+            max_frames=args.optimize_frames,
+            audio=False,
+            gatys=GatysOptions(device="cpu"),
+        )
+        if args.optimize_weight is not None:
+            options.temporal_weight = args.optimize_weight
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "optimized.mp4"
+            t0 = time.perf_counter()
+            render_optimized_video(videos / clip, out, style, options, progress=False)
+            seconds = time.perf_counter() - t0
+            optimized = read_frames(out, args.optimize_frames, args.optimize_size)
+        rows["optimize"] = score(originals, optimized, style, evaluation)
+        rows["optimize"]["seconds_per_frame"] = seconds / len(originals)
+        for mode, r in rows.items():
+            result["rows"].append({"clip": clip + " (cut)", "size": size, "mode": mode, **r})
+
+    result["load_after"] = os.getloadavg()[0]
+    print()
+    print("| clip | size | frames | mode | E_warp | × none | style loss | × none | content loss |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    base: dict = {}
+    for r in result["rows"]:
+        if r["mode"] == "none":
+            base[r["clip"]] = r
+        b = base[r["clip"]]
+        extra = f" ({r['ms_per_frame']:.1f} ms/frame)" if "ms_per_frame" in r else ""
+        print(
+            f"| {r['clip']} | {r['size']} | {r['frames']} | {r['mode']}{extra} | {r['warping_error']:.5f} | "
+            f"{r['warping_error'] / b['warping_error']:.2f} | {r['style_loss']:.4f} | {r['style_loss'] / b['style_loss']:.2f} | "
+            f"{r['content_loss']:.4f} |"
+        )
+    print(f"\nload average before {result['load_before']:.1f}, after {result['load_after']:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
