@@ -161,14 +161,26 @@ def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
     if not opts.style:
         raise InputError("--temporal optimize needs --style STYLE_IMAGE")
     wanted = {
-        "long_term": opts.long_term, "passes": opts.passes, "steps": opts.steps, "long_side": opts.long_side,
-        "start": opts.start, "end": opts.end, "device": opts.device, "codec": opts.codec, "crf": opts.crf,
+        "long_term": tuple(opts.long_term) if opts.long_term else None,
+        "passes": opts.passes,
+        "steps": opts.steps,
+        "size": opts.long_side,  # the optimiser renders at a long side, not an exact size
+        "start": opts.start,
+        "end": opts.end,
         "audio": opts.audio,
     }
+    if opts.size is not None:
+        raise InputError("--temporal optimize takes --long-side, not --size")
     fields = {f.name for f in dataclasses.fields(OptimizeOptions)} if dataclasses.is_dataclass(OptimizeOptions) else set()
     optimize_options = OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None and k in fields})
-    render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress)
-    return VideoResult(output=dst, frames_in=0, frames_out=0, seconds=0.0, fps=0.0, model_fps=0.0, width=0, height=0)
+    report = render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress) or {}
+    frames = int(report.get("frames", 0))
+    seconds = float(report.get("seconds", 0.0))
+    width, height = (report.get("size") or [0, 0])[:2]
+    return VideoResult(
+        output=dst, frames_in=frames, frames_out=frames, seconds=seconds,
+        fps=frames / seconds if seconds else 0.0, model_fps=0.0, width=int(width), height=int(height),
+    )
 
 
 def _progress_bar(total: Optional[int], enabled: bool):
