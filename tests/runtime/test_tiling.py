@@ -54,3 +54,15 @@ def test_large_frames_go_through_tiles(fast_net):
     out = stylizer.stylize(image)
     assert out.shape == image.shape
     assert np.abs(out.astype(int) - whole.astype(int)).mean() < 1.0
+
+
+def test_tiling_threshold_follows_activation_memory():
+    from vidstyle.models import build_network
+    from vidstyle.runtime.tiling import activation_bytes_per_pixel, tile_threshold_pixels
+
+    fast, quality = build_network("fast").eval(), build_network("quality").eval()
+    # quality keeps 64 channels at full resolution after its last upsample; fast never goes wide there.
+    assert activation_bytes_per_pixel(quality) > 3 * activation_bytes_per_pixel(fast)
+    budget = 2 * 2**30
+    assert 1920 * 1080 < tile_threshold_pixels(quality, budget) < 3840 * 2160
+    assert tile_threshold_pixels(fast, budget) > 3840 * 2160
