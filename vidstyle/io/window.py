@@ -25,6 +25,9 @@ class DisplayWindow:
     """
 
     def __init__(self, title: str = "vidstyle") -> None:
+        # opencv-python's bundled Qt ships no fonts and warns on every start; point it at the system's.
+        if "QT_QPA_FONTDIR" not in os.environ and os.path.isdir("/usr/share/fonts/truetype/dejavu"):
+            os.environ["QT_QPA_FONTDIR"] = "/usr/share/fonts/truetype/dejavu"
         import cv2
 
         if not display_available():
