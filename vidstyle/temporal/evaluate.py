@@ -41,7 +41,8 @@ class EvaluationOptions:
         as in Lai et al., who mask occlusions only.
     max_frames: evaluate only the first N frames.
     loss_every: compute style/content losses on every k-th frame (VGG19 is the slow part).
-    loss_long_side: frames and the style image are resized so their long side is at most this for VGG19.
+    loss_long_side: frames are shrunk so their long side is at most this for VGG19; the style image is
+        resized to the frames' long side.
     device: where VGG19 runs ("auto", "cpu", "cuda").
     """
 
@@ -112,29 +113,34 @@ def _resize_long_side(image: np.ndarray, long_side: int) -> np.ndarray:
 class StyleContentMeter:
     """Mean Gatys style loss (against a style image) and content loss (against the original frame).
 
-    VGG19 at GATYS_STYLE_LAYERS and GATYS_CONTENT_LAYERS. Each term is relative, so layers count alike
-    and values read the same for any size: the style loss is the mean over layers of
-    mean((G − G_style)²) / mean(G_style²), the content loss mean((F − F_orig)²) / mean(F_orig²).
+    VGG19 at GATYS_STYLE_LAYERS and GATYS_CONTENT_LAYERS. Frames are shrunk to at most ``long_side``;
+    the style image is resized to the same long side as the frames, as Gatys et al. optimisation does
+    (style_scale 1), so the brush strokes are compared at the scale the viewer sees them. Each term is
+    relative, so layers count alike and values read the same for any size: the style loss is the mean over
+    layers of mean((G − G_style)²) / mean(G_style²), the content loss mean((F − F_orig)²) / mean(F_orig²).
     0 is a perfect match; 1 is as far as an all-black image.
     """
 
     def __init__(self, style: np.ndarray | None, long_side: int = 384, device: str = "auto") -> None:
         self.device = resolve_device(device)
         self.long_side = long_side
+        self.style = style
         self.layers = tuple(dict.fromkeys(tuple(GATYS_STYLE_LAYERS) + tuple(GATYS_CONTENT_LAYERS)))
         self.vgg = VGG19Features(self.layers).to(self.device).eval()
         self.style_losses: list[float] = []
         self.content_losses: list[float] = []
-        self.style_grams: dict[str, torch.Tensor] | None = None
-        self.style_layer_weights: dict[str, float] = {}
-        if style is not None:
-            with torch.inference_mode():
-                feats = self.vgg(to_tensor(_resize_long_side(style, long_side), self.device), self.layers)
-                self.style_grams = {name: gram_matrix(feats[name]) for name in GATYS_STYLE_LAYERS}
-            n = len(self.style_grams)
-            self.style_layer_weights = {
-                name: 1.0 / (n * max(float(g.pow(2).mean()), 1e-12)) for name, g in self.style_grams.items()
-            }
+        self._style_targets: dict[int, tuple[dict[str, torch.Tensor], dict[str, float]]] = {}
+
+    def style_targets(self, long_side: int) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+        """Gram targets of the style image at ``long_side`` and the per-layer weights 1 / (L · mean(G²))."""
+        if long_side not in self._style_targets:
+            assert self.style is not None
+            style = np.array(resize_long_side(Image.fromarray(self.style), long_side))
+            feats = self.vgg(to_tensor(style, self.device), self.layers)
+            grams = {name: gram_matrix(feats[name]) for name in GATYS_STYLE_LAYERS}
+            weights = {name: 1.0 / (len(grams) * max(float(g.pow(2).mean()), 1e-12)) for name, g in grams.items()}
+            self._style_targets[long_side] = (grams, weights)
+        return self._style_targets[long_side]
 
     @torch.inference_mode()
     def update(self, original: np.ndarray, stylized: np.ndarray) -> None:
@@ -147,9 +153,10 @@ class StyleContentMeter:
         target = feats[GATYS_CONTENT_LAYERS[0]][1:]
         c_loss = content_loss(feats[GATYS_CONTENT_LAYERS[0]][:1], target) / max(float(target.pow(2).mean()), 1e-12)
         self.content_losses.append(float(c_loss))
-        if self.style_grams is not None:
+        if self.style is not None:
+            grams, weights = self.style_targets(max(h, w))
             frame_feats = {k: feats[k][:1] for k in GATYS_STYLE_LAYERS}
-            self.style_losses.append(float(style_loss(frame_feats, self.style_grams, self.style_layer_weights)))
+            self.style_losses.append(float(style_loss(frame_feats, grams, weights)))
 
 
 def evaluate_frames(
