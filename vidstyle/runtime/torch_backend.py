@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -42,6 +43,9 @@ class TorchStylizer(Stylizer):
         self.device = device
         self.precision = precision
         self.batch_size = max(1, int(batch_size))
+        if device.type != "cpu" or precision == "fp16":
+            # .to()/.half() work in place: keep the caller's network (shared with tiling, exports) intact.
+            network = copy.deepcopy(network)
         network = network.eval().to(device)
         for p in network.parameters():
             p.requires_grad_(False)
