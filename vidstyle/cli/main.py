@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "video",
     "live",
     "bench",
+    "train",
 ]
 
 

@@ -1,0 +1,128 @@
+"""The trainer on tiny generated photo folders: loss goes down, checkpoints resume, bad data is reported."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import synthetic_scene, synthetic_style
+from vidstyle.errors import InputError
+from vidstyle.models import load_model
+from vidstyle.train import TrainConfig, Trainer, train
+from vidstyle.train.data import PhotoCrops, find_photos
+from vidstyle.train.motion import inside, move, random_flow
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    folder = tmp_path / "photos"
+    (folder / "nested").mkdir(parents=True)
+    for i in range(4):
+        sub = folder / "nested" if i % 2 else folder
+        Image.fromarray(synthetic_scene(72, 88, seed=i)).save(sub / f"p{i}.{['png', 'jpg', 'webp', 'png'][i]}")
+    (folder / "broken.jpg").write_bytes(b"not a jpeg")
+    (folder / "notes.txt").write_text("ignored")
+    style = tmp_path / "style.png"
+    Image.fromarray(synthetic_style(64, 64)).save(style)
+    return folder, style
+
+
+def _config(tmp_path, photo_folder, **kw):
+    folder, style = photo_folder
+    base = dict(style=style, data=folder, out=tmp_path / "out" / "toy-fast.safetensors", run_dir=tmp_path / "run",
+                arch="fast", size=48, batch=2, style_size=64, steps=20, lr=1e-2, warmup_steps=2, log_every=5,
+                checkpoint_every=10, preview_every=10, progress=False, precision="fp32", seed=0)
+    base.update(kw)
+    (tmp_path / "out").mkdir(exist_ok=True)
+    return TrainConfig(**base)
+
+
+def test_photo_folder_is_recursive_and_skips_unreadable(photo_folder):
+    folder, _ = photo_folder
+    assert len(find_photos(folder)) == 5  # 4 photos + the broken jpg; notes.txt is not a photo
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        crops = PhotoCrops(folder, 32, seed=0)
+    assert len(crops) == 4
+    batch = crops.batch(3)
+    assert batch.shape == (3, 3, 32, 32) and 0 <= batch.min() and batch.max() <= 1
+
+
+def test_empty_or_missing_folder_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        PhotoCrops(tmp_path / "absent", 32)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no readable photos"):
+        PhotoCrops(tmp_path / "empty", 32)
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_twenty_steps_lower_the_loss_and_save_a_model(tmp_path, photo_folder):
+    result = train(_config(tmp_path, photo_folder), log=lambda s: None)
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [5, 10, 15, 20]
+    assert log[-1]["total"] < 0.7 * log[0]["total"]
+    assert (tmp_path / "run" / "preview-000020.jpg").is_file()
+    model = load_model(result.path)
+    meta = model.metadata
+    assert meta["architecture"] == "fast" and meta["steps"] == 20 and meta["style_name"] == "style"
+    assert len(meta["style_image_sha256"]) == 64 and meta["training"]["size"] == 48
+    assert meta["losses"]["style"] == pytest.approx(log[-1]["style"])
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_resume_continues_from_the_checkpoint(tmp_path, photo_folder):
+    first = Trainer(_config(tmp_path, photo_folder, steps=10), log=lambda s: None)
+    first.train()
+    saved = {k: v.clone() for k, v in first.network.state_dict().items()}
+    second = Trainer(_config(tmp_path, photo_folder, steps=12, resume="auto"), log=lambda s: None)
+    assert second.step == 10
+    for k, v in second.network.state_dict().items():
+        assert torch.equal(v, saved[k]), k
+    assert second.optimizer.state_dict()["state"], "Adam state restored"
+    second.train()
+    assert load_model(second.config.out).metadata["steps"] == 12
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_ctrl_c_saves_a_checkpoint(tmp_path, photo_folder, monkeypatch):
+    trainer = Trainer(_config(tmp_path, photo_folder, steps=50, checkpoint_every=0), log=lambda s: None)
+    calls = {"n": 0}
+    original = trainer.data.batch
+
+    def interrupting_batch(n):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return original(n)
+
+    monkeypatch.setattr(trainer.data, "batch", interrupting_batch)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train()
+    resumed = Trainer(_config(tmp_path, photo_folder, steps=50, resume="auto"), log=lambda s: None)
+    assert resumed.step == 3
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_temporal_training_logs_a_temporal_loss(tmp_path, photo_folder):
+    train(_config(tmp_path, photo_folder, steps=4, temporal=True, log_every=2), log=lambda s: None)
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(r["temporal"] > 0 for r in log)
+    assert load_model(tmp_path / "out" / "toy-fast.safetensors").metadata["temporal"] is True
+
+
+def test_synthetic_motion_is_small_smooth_and_masked():
+    g = torch.Generator().manual_seed(0)
+    flow = random_flow(2, 40, 50, g)
+    assert flow.shape == (2, 2, 40, 50)
+    assert flow.abs().max() < 12
+    mask = inside(flow)
+    assert 0.5 < mask.mean() < 1.0 or mask.mean() == 1.0
+    # moving a horizontal ramp by a pure shift of +3 px in x adds 3 px worth of ramp
+    ramp = torch.arange(50, dtype=torch.float32).view(1, 1, 1, 50).expand(1, 1, 40, 50)
+    shift = torch.zeros(1, 2, 40, 50)
+    shift[:, 0] = 3
+    moved = move(ramp, shift)
+    assert torch.allclose(moved[..., :40], ramp[..., :40] + 3)

@@ -1,0 +1,97 @@
+"""`vidstyle train`: train a transform network for one style on a folder of photos."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from vidstyle.train.config import TrainConfig
+
+_DEFAULTS = TrainConfig(style=Path("."), data=Path("."), out=Path("."))
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    d = _DEFAULTS
+    p = subparsers.add_parser(
+        "train",
+        help="train a feed-forward style network on a folder of photos",
+        description="Train a transform network (Johnson et al. 2016) for one style image. Writes a .safetensors "
+        "model with JSON metadata; logs, previews and checkpoints go to --run-dir (default runs/<name>/).",
+    )
+    p.add_argument("--style", required=True, type=Path, help="style image (a painting)")
+    p.add_argument("--data", required=True, type=Path, help="folder of training photos (searched recursively)")
+    p.add_argument("--out", required=True, type=Path, help="output model file (.safetensors)")
+    p.add_argument("--arch", choices=["fast", "quality"], default=d.arch, help=f"network (default {d.arch})")
+    p.add_argument("--arch-param", action="append", default=[], metavar="KEY=VALUE",
+                   help="architecture parameter, e.g. channels=32 (repeatable)")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"optimizer steps (default {d.steps})")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this much training time; the learning-rate decay follows whichever ends first")
+    p.add_argument("--batch", type=int, default=d.batch, help=f"photos per step (default {d.batch})")
+    p.add_argument("--size", type=int, default=d.size, help=f"training crop size in pixels (default {d.size})")
+    p.add_argument("--style-size", type=int, default=d.style_size,
+                   help=f"long side of the style image in pixels: sets the brush-stroke scale (default {d.style_size})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
+    p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
+    p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
+    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
+    p.add_argument("--style-layers", default=",".join(d.style_layers), help="VGG19 layers for the style loss")
+    p.add_argument("--content-layers", default=",".join(d.content_layers), help="VGG19 layers for the content loss")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="steps between checkpoints")
+    p.add_argument("--resume", nargs="?", const="auto", default=None, metavar="CHECKPOINT",
+                   help="continue from a checkpoint (default: the run folder's checkpoint.safetensors)")
+    p.add_argument("--init", default=None, metavar="MODEL",
+                   help="start from a trained model's weights (name or path), e.g. to fine-tune with --temporal")
+    p.add_argument("--log-every", type=int, default=d.log_every, help="steps between JSONL log lines")
+    p.add_argument("--preview-every", type=int, default=d.preview_every, help="steps between preview grids")
+    p.add_argument("--run-dir", type=Path, default=None, help="logs, previews and checkpoints (default runs/<name>)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default=d.precision,
+                   help="autocast dtype (auto: bf16 on CPUs with AVX512-BF16/AMX, fp16 on CUDA, else fp32)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    p.add_argument("--temporal", action="store_true",
+                   help="add the Ruder et al. 2018 temporal loss on synthetic motion (stable video output)")
+    p.add_argument("--temporal-weight", type=float, default=d.temporal_weight, help=f"default {d.temporal_weight}")
+    p.add_argument("--style-name", default=None, help="style name stored in the metadata (default: the file stem)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _parse_arch_params(items: list[str]) -> dict:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"vidstyle train: --arch-param expects KEY=VALUE, got {item!r}")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def run(args: argparse.Namespace) -> int:
+    from vidstyle.errors import InputError
+    from vidstyle.train import train
+
+    if args.out.suffix != ".safetensors":
+        raise InputError(f"--out must end in .safetensors, got {args.out}")
+    if not args.style.is_file():
+        raise InputError(f"style image not found: {args.style}")
+    config = TrainConfig(
+        style=args.style, data=args.data, out=args.out, arch=args.arch,
+        arch_params=_parse_arch_params(args.arch_param), steps=args.steps, max_minutes=args.max_minutes,
+        batch=args.batch, size=args.size, style_size=args.style_size, lr=args.lr,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        style_layers=tuple(s for s in args.style_layers.split(",") if s),
+        content_layers=tuple(s for s in args.content_layers.split(",") if s),
+        checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,
+        seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
+        temporal_weight=args.temporal_weight, init=args.init, resume=args.resume, run_dir=args.run_dir,
+        threads=args.threads, progress=not args.no_progress, style_name=args.style_name,
+    )
+    result = train(config)
+    losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items() if v)
+    print(f"saved {result.path} after {result.steps} steps in {result.wall_time_s / 60:.1f} min ({losses})")
+    return 0
