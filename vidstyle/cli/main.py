@@ -21,6 +21,9 @@ COMMAND_MODULES = [
     "live",
     "bench",
     "train",
+    "stylize",
+    "models",
+    "export",
 ]
 
 
