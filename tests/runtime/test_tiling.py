@@ -7,7 +7,7 @@ import torch
 
 from tests.conftest import synthetic_scene
 from tests.runtime.conftest import seeded_network
-from vidstyle.runtime import create_stylizer
+from vidstyle.runtime import available_backends, create_stylizer
 from vidstyle.runtime.tiling import TiledStylizer, feather_weights, tile_starts
 
 
@@ -33,12 +33,18 @@ def test_feather_weights_drop_tile_borders_and_keep_frame_edges():
     assert (total > 0).all()
 
 
+ENGINES = ["torch"] + (["openvino"] if "openvino" in available_backends("cpu") else [])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("arch,params", [("fast", dict(channels=24, blocks=2)), ("quality", dict(channels=8, residual_blocks=2))])
-def test_tiled_matches_untiled(arch, params):
+def test_tiled_matches_untiled(arch, params, engine):
     network = seeded_network(arch, **params)
     image = synthetic_scene(203, 261, seed=7)  # odd: the last tiles are cut short
     whole = create_stylizer(network, backend="torch", device="cpu", tile=None).stylize(image).astype(int)
-    tiled = TiledStylizer(network, torch.device("cpu"), tile=136, overlap=64).stylize(image).astype(int)
+    tiled = TiledStylizer(network, torch.device("cpu"), tile=136, overlap=64, engine=engine, threads=2)
+    assert engine in tiled.name
+    tiled = tiled.stylize(image).astype(int)
     diff = np.abs(tiled - whole)
     assert diff.mean() < 1.0, diff.mean()
     assert np.percentile(diff, 99.9) <= 2

@@ -40,8 +40,8 @@ def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, stre
 
     Input "input": (B, 3, H, W) float32 in [0, 1], or (B, H, W, 3) uint8 with ``uint8_io``.
     Output "output": the same layout as the input.
-    Tries the torch.export-based exporter first and falls back to the TorchScript tracer,
-    since either can fail on a particular network's padding logic.
+    Tries the TorchScript-tracer exporter first (it keeps H and W symbolic through the padding
+    arithmetic) and falls back to the torch.export-based one.
     """
     module = _prepared(network, uint8_io, strength)
     example = _example_input(uint8_io)
@@ -71,6 +71,26 @@ def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, stre
         except Exception as exc:  # exporter failures come in many exception types
             errors.append(f"{'dynamo' if dynamo else 'torchscript'}: {exc.__class__.__name__}: {str(exc)[:200]}")
     raise ModelError("could not export the network to ONNX: " + " | ".join(errors))
+
+
+def traced_onnx_bytes(
+    module: nn.Module,
+    args: tuple,
+    input_names: list[str],
+    output_names: list[str],
+    dynamic_axes: dict,
+    opset: int = 17,
+) -> bytes:
+    """ONNX bytes of ``module`` traced on ``args`` (TorchScript tracer), for graphs with several inputs/outputs."""
+    buf = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, args, buf, input_names=input_names, output_names=output_names,
+                              dynamic_axes=dynamic_axes, opset_version=opset, dynamo=False)
+    except Exception as exc:  # exporter failures come in many exception types
+        raise ModelError(f"could not export the network to ONNX: {exc.__class__.__name__}: {str(exc)[:200]}") from exc
+    return buf.getvalue()
 
 
 def export_onnx(

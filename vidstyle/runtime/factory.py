@@ -216,7 +216,8 @@ def create_stylizer(
         from vidstyle.runtime.tiling import LargeFrameStylizer, TiledStylizer
 
         tiled = TiledStylizer(network, dev, strength=inner_strength, tile=int(tile), overlap=opts.tile_overlap,
-                              threads=inference_threads(opts.threads))
+                              threads=inference_threads(opts.threads),
+                              engine="openvino" if chosen == "openvino" else "torch", precision=stylizer.precision)
         from vidstyle.runtime.tiling import tile_threshold_pixels
 
         above = opts.tile_above_pixels

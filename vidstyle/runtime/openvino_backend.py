@@ -24,6 +24,57 @@ def openvino_available() -> bool:
     return True
 
 
+def cpu_config(threads: int, precision: str) -> dict:
+    """OpenVINO CPU plugin settings: latency mode, one stream, no core pinning, precision hint."""
+    return {
+        "INFERENCE_NUM_THREADS": int(threads),
+        "NUM_STREAMS": 1,
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+        "ENABLE_CPU_PINNING": False,  # pinning to cores fights the decode/display threads
+    }
+
+
+class CompiledByShape:
+    """An OpenVINO model from ONNX bytes, compiled with static shapes for each new shape of input 0.
+
+    Static shapes let the CPU plugin pick the best convolution kernels; a video has one frame size
+    (tiling adds one or two), and the least recently used compilations are dropped.
+    """
+
+    def __init__(self, onnx: bytes, config: dict, max_shapes: int = _MAX_COMPILED_SHAPES) -> None:
+        import openvino as ov
+
+        self.core = ov.Core()
+        self.model = self.core.read_model(onnx, b"")
+        self.config = config
+        self.max_shapes = max_shapes
+        self._compiled: OrderedDict[tuple, object] = OrderedDict()
+
+    def request(self, shape: tuple):
+        """An infer request compiled for input 0 of ``shape``."""
+        request = self._compiled.get(shape)
+        if request is None:
+            model = self.model.clone()
+            model.reshape({0: list(shape)})
+            request = self.core.compile_model(model, "CPU", self.config).create_infer_request()
+            self._compiled[shape] = request
+            while len(self._compiled) > self.max_shapes:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(shape)
+        return request
+
+    def infer(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """Run with ``inputs`` (input 0 decides the compiled shape); copies of every output."""
+        request = self.request(inputs[0].shape)
+        request.infer({i: x for i, x in enumerate(inputs)}, share_inputs=True)
+        return [request.get_output_tensor(i).data.copy() for i in range(len(request.model_outputs))]
+
+    def clear(self) -> None:
+        self._compiled.clear()
+
+
 class OpenVINOStylizer(Stylizer):
     """Runs the network's uint8 graph with OpenVINO on the CPU.
 
@@ -40,43 +91,17 @@ class OpenVINOStylizer(Stylizer):
         threads: int = 1,
         precision: str = "fp32",
     ) -> None:
-        import openvino as ov
-
         if device.type != "cpu":
             raise DeviceError("the OpenVINO backend runs on the CPU here; use --backend torch for CUDA")
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"OpenVINO precision must be fp32 or bf16, got {precision!r}")
-        self.core = ov.Core()
-        self.model = self.core.read_model(onnx_bytes(network, uint8_io=True, strength=strength), b"")
-        self.config = {
-            "INFERENCE_NUM_THREADS": int(threads),
-            "NUM_STREAMS": 1,
-            "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
-            "ENABLE_CPU_PINNING": False,  # pinning to cores fights the decode/display threads
-        }
-        self._compiled: OrderedDict[tuple, object] = OrderedDict()
+        self.compiled = CompiledByShape(onnx_bytes(network, uint8_io=True, strength=strength), cpu_config(threads, precision))
         self.device = device
         self.precision = precision
         self.name = f"openvino-cpu-{precision}"
 
-    def _request(self, shape: tuple):
-        request = self._compiled.get(shape)
-        if request is None:
-            model = self.model.clone()
-            model.reshape({0: list(shape)})
-            request = self.core.compile_model(model, "CPU", self.config).create_infer_request()
-            self._compiled[shape] = request
-            while len(self._compiled) > _MAX_COMPILED_SHAPES:
-                self._compiled.popitem(last=False)
-        else:
-            self._compiled.move_to_end(shape)
-        return request
-
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        request = self._request(batch.shape)
-        request.infer({0: batch}, share_inputs=True)
-        return request.get_output_tensor(0).data.copy()
+        return self.compiled.infer([batch])[0]
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         return self._run(np.ascontiguousarray(image)[None])[0]
@@ -89,4 +114,4 @@ class OpenVINOStylizer(Stylizer):
         return [self.stylize(im) for im in images]
 
     def close(self) -> None:
-        self._compiled.clear()
+        self.compiled.clear()

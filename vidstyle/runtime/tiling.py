@@ -9,8 +9,7 @@ feather weights, so no tile edge reaches the output.
 """
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator
+import copy
 
 import cv2
 import numpy as np
@@ -56,60 +55,135 @@ def feather_weights(length: int, start: int, size: int, overlap: int) -> np.ndar
     return w
 
 
-class _SharedInstanceNorm:
-    """Records instance-norm statistics on one pass and applies them on later passes."""
+class _StatsNorm(nn.Module):
+    """Instance norm whose per-channel statistics are recorded into, or read from, a shared slot list."""
 
-    def __init__(self, network: nn.Module) -> None:
-        self.layers = [m for m in network.modules() if isinstance(m, nn.InstanceNorm2d)]
-        self.stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+    def __init__(self, layer: nn.InstanceNorm2d, slots: list, index: int, record: bool) -> None:
+        super().__init__()
+        self.eps = layer.eps
+        self.weight = layer.weight if layer.affine else None
+        self.bias = layer.bias if layer.affine else None
+        self.slots = slots
+        self.index = index
+        self.record = record
 
-    @contextlib.contextmanager
-    def recording(self) -> Iterator[None]:
-        self.stats.clear()
-
-        def make(layer: nn.InstanceNorm2d):
-            def forward(x: torch.Tensor) -> torch.Tensor:
-                var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, correction=0)
-                self.stats[id(layer)] = (mean, var)
-                return self._normalise(layer, x, mean, var)
-            return forward
-
-        with self._patched(make):
-            yield
-
-    @contextlib.contextmanager
-    def applying(self) -> Iterator[None]:
-        def make(layer: nn.InstanceNorm2d):
-            def forward(x: torch.Tensor) -> torch.Tensor:
-                mean, var = self.stats[id(layer)]
-                return self._normalise(layer, x, mean, var)
-            return forward
-
-        with self._patched(make):
-            yield
-
-    @staticmethod
-    def _normalise(layer: nn.InstanceNorm2d, x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
-        y = (x - mean) * torch.rsqrt(var + layer.eps)
-        if layer.affine:
-            y = y * layer.weight.view(1, -1, 1, 1) + layer.bias.view(1, -1, 1, 1)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.record:
+            var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+            self.slots[self.index] = (mean, var)
+        else:
+            mean, var = self.slots[self.index]
+        y = (x - mean) * torch.rsqrt(var + self.eps)
+        if self.weight is not None:
+            y = y * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
         return y
 
-    @contextlib.contextmanager
-    def _patched(self, make) -> Iterator[None]:
-        # Instance attributes shadow the class's forward for these layers only, and are removed after.
-        for layer in self.layers:
-            layer.forward = make(layer)
-        try:
-            yield
-        finally:
-            for layer in self.layers:
-                del layer.forward
+
+def _with_stats_norms(network: nn.Module, record: bool) -> tuple[nn.Module, list]:
+    """A copy of ``network`` whose InstanceNorm2d layers record or read statistics in the returned slots."""
+    net = copy.deepcopy(network).eval()
+    slots: list = []
+
+    def replace(module: nn.Module) -> None:
+        for name, child in module.named_children():
+            if isinstance(child, nn.InstanceNorm2d):
+                setattr(module, name, _StatsNorm(child, slots, len(slots), record))
+                slots.append(None)
+            else:
+                replace(child)
+
+    replace(net)
+    return net, slots
+
+
+class StatsOutputGraph(nn.Module):
+    """frames (1, H, W, 3) uint8 -> (mean_0, var_0, mean_1, var_1, ...) of every instance norm, each (1, C_i, 1, 1)."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network, self.slots = _with_stats_norms(network, record=True)
+
+    def forward(self, frames: torch.Tensor) -> tuple:
+        self.network(frames.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0))
+        return tuple(t for pair in self.slots for t in pair)
+
+
+class StatsInputGraph(nn.Module):
+    """(frames (B, H, W, 3) uint8, mean_0, var_0, ...) -> (B, H, W, 3) uint8, normalised with the given statistics."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        net, self.slots = _with_stats_norms(network, record=False)
+        self.graph = Uint8Graph(net, 1.0)
+
+    def forward(self, frames: torch.Tensor, *stats: torch.Tensor) -> torch.Tensor:
+        for i in range(len(self.slots)):
+            self.slots[i] = (stats[2 * i], stats[2 * i + 1])
+        return self.graph(frames)
+
+
+class TorchTileEngine:
+    """Statistics pass and tile pass with PyTorch (any device)."""
+
+    def __init__(self, network: nn.Module, device: torch.device) -> None:
+        self.device = device
+        self.stats_graph = StatsOutputGraph(network).to(device).eval()
+        self.tile_graph = StatsInputGraph(network).to(device).eval()
+        self.name = f"torch-{device.type}"
+
+    def _frames(self, image: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(image))[None].to(self.device)
+
+    @torch.inference_mode()
+    def statistics(self, image: np.ndarray) -> list:
+        return list(self.stats_graph(self._frames(image))) if self.stats_graph.slots else []
+
+    @torch.inference_mode()
+    def run_tile(self, tile: np.ndarray, stats: list) -> np.ndarray:
+        return self.tile_graph(self._frames(tile), *stats)[0].cpu().numpy()
+
+
+class OpenVINOTileEngine:
+    """Statistics pass (fp32) and tile pass (``precision``) with OpenVINO on the CPU; statistics are graph inputs."""
+
+    def __init__(self, network: nn.Module, threads: int, precision: str = "fp32") -> None:
+        from vidstyle.runtime.export import traced_onnx_bytes
+        from vidstyle.runtime.openvino_backend import CompiledByShape, cpu_config
+
+        network = network.float().eval().cpu()
+        # Odd example size: the network's pad-to-stride branch must be traced (see export._EXAMPLE_HW).
+        example = torch.randint(0, 256, (1, 67, 93, 3), dtype=torch.uint8)
+        stats_graph = StatsOutputGraph(network).eval()
+        with torch.no_grad():
+            example_stats = list(stats_graph(example))
+        stat_names = [f"{kind}{i // 2}" for i, kind in zip(range(len(example_stats)), ["mean", "var"] * len(example_stats))]
+        frame_axes = {0: "batch", 1: "height", 2: "width"}
+        self.stats_model = None
+        if example_stats:
+            self.stats_model = CompiledByShape(
+                traced_onnx_bytes(stats_graph, (example,), ["input"], stat_names, {"input": frame_axes}),
+                cpu_config(threads, "fp32"),
+            )
+        tile_onnx = traced_onnx_bytes(
+            StatsInputGraph(network).eval(), (example, *example_stats), ["input", *stat_names], ["output"],
+            {"input": frame_axes, "output": frame_axes},
+        )
+        self.tile_model = CompiledByShape(tile_onnx, cpu_config(threads, precision))
+        self.name = f"openvino-cpu-{precision}"
+
+    def statistics(self, image: np.ndarray) -> list:
+        if self.stats_model is None:
+            return []
+        return self.stats_model.infer([np.ascontiguousarray(image)[None]])
+
+    def run_tile(self, tile: np.ndarray, stats: list) -> np.ndarray:
+        return self.tile_model.infer([np.ascontiguousarray(tile)[None], *stats])[0][0]
 
 
 class TiledStylizer(Stylizer):
-    """Stylizes a frame in ``tile``×``tile`` tiles that overlap by ``overlap`` pixels (torch, any device).
+    """Stylizes a frame in ``tile``×``tile`` tiles that overlap by ``overlap`` pixels.
 
+    engine: "torch" (any device) or "openvino" (CPU; ``precision`` fp32 or bf16 for the tiles).
     stats_long_side: the statistics pass runs on the frame scaled to this longer side (frames that
         are already smaller run at full size, and then tiled output equals untiled output up to
         receptive-field effects at tile borders, which the overlap absorbs).
@@ -125,53 +199,52 @@ class TiledStylizer(Stylizer):
         overlap: int = 128,
         stats_long_side: int = 1024,
         threads: int | None = None,
+        engine: str = "torch",
+        precision: str = "fp32",
     ) -> None:
         if tile <= 2 * overlap:
             raise ValueError(f"tile ({tile}) must be more than twice the overlap ({overlap})")
         if device.type == "cpu" and threads is not None:
             configure_torch_threads(threads)
-        self.network = network.eval().to(device)
+        if engine == "openvino":
+            self.engine = OpenVINOTileEngine(network, threads or 1, precision)
+        elif engine == "torch":
+            self.engine = TorchTileEngine(network, device)
+        else:
+            raise ValueError(f"unknown tile engine {engine!r}: use torch or openvino")
         self.device = device
         self.strength = float(strength)
         self.tile = int(tile)
         self.overlap = int(overlap)
         self.stats_long_side = int(stats_long_side)
-        self.norms = _SharedInstanceNorm(self.network)
-        self.graph = Uint8Graph(self.network, 1.0).eval()
-        self.name = f"tiled{tile}-torch-{device.type}"
+        self.precision = precision if engine == "openvino" else "fp32"
+        self.name = f"tiled{tile}-{self.engine.name}"
 
-    def _run(self, image: np.ndarray) -> np.ndarray:
-        frames = torch.from_numpy(np.ascontiguousarray(image))[None].to(self.device)
-        return self.graph(frames)[0].cpu().numpy()
-
-    @torch.inference_mode()
     def stylize(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         scale = min(1.0, self.stats_long_side / max(h, w))
         small = image if scale == 1.0 else cv2.resize(
             image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
         )
-        with self.norms.recording():
-            self._run(small)
+        stats = self.engine.statistics(small)
         acc = np.zeros((h, w, 3), np.float32)
         weight = np.zeros((h, w, 1), np.float32)
-        with self.norms.applying():
-            for y0 in tile_starts(h, self.tile, self.overlap):
-                for x0 in tile_starts(w, self.tile, self.overlap):
-                    th, tw = min(self.tile, h - y0), min(self.tile, w - x0)
-                    out = self._run(image[y0:y0 + th, x0:x0 + tw])
-                    wy = feather_weights(h, y0, th, self.overlap)
-                    wx = feather_weights(w, x0, tw, self.overlap)
-                    wt = (wy[:, None] * wx[None, :])[..., None]
-                    acc[y0:y0 + th, x0:x0 + tw] += out.astype(np.float32) * wt
-                    weight[y0:y0 + th, x0:x0 + tw] += wt
+        for y0 in tile_starts(h, self.tile, self.overlap):
+            for x0 in tile_starts(w, self.tile, self.overlap):
+                th, tw = min(self.tile, h - y0), min(self.tile, w - x0)
+                out = self.engine.run_tile(image[y0:y0 + th, x0:x0 + tw], stats)
+                wy = feather_weights(h, y0, th, self.overlap)
+                wx = feather_weights(w, x0, tw, self.overlap)
+                wt = (wy[:, None] * wx[None, :])[..., None]
+                acc[y0:y0 + th, x0:x0 + tw] += out.astype(np.float32) * wt
+                weight[y0:y0 + th, x0:x0 + tw] += wt
         acc /= np.maximum(weight, 1e-6)
         if self.strength < 1.0:
             acc = acc * self.strength + image.astype(np.float32) * (1.0 - self.strength)
         return np.clip(acc + 0.5, 0, 255).astype(np.uint8)
 
     def close(self) -> None:
-        self.graph = None
+        self.engine = None
 
 
 @torch.no_grad()
