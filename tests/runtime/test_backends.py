@@ -74,3 +74,14 @@ def test_bf16_torch_is_close(fast_net):
     diff = np.abs(out.astype(int) - reference(fast_net, image).astype(int))
     # bf16 keeps 8 significant bits: close on average, not bit-exact.
     assert diff.mean() < 2.0
+
+
+def test_torch_stream_keeps_order_and_handles_size_changes(fast_net):
+    from vidstyle.runtime.torch_backend import TorchStylizer
+
+    stylizer = TorchStylizer(fast_net, torch.device("cpu"), batch_size=2)
+    frames = [synthetic_scene(48, 64, seed=s) for s in range(3)] + [synthetic_scene(40, 56, seed=9)]
+    streamed = list(stylizer.stylize_stream(iter(frames)))
+    assert [s.shape for s in streamed] == [f.shape for f in frames]
+    for frame, out in zip(frames, streamed):
+        assert np.array_equal(out, stylizer.stylize(frame))
