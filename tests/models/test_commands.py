@@ -16,7 +16,7 @@ def model_dir(tmp_path, monkeypatch):
     folder = tmp_path / "zoo"
     folder.mkdir()
     torch.manual_seed(0)
-    params = full_arch_params("fast", channels=16, blocks=1)
+    params = full_arch_params("fast", channels=16, blocks=1, residual_output=False)
     save_model(folder / "toy-fast.safetensors", build_network("fast", **params),
                {"architecture": "fast", "arch_params": params, "style_name": "toy", "steps": 0,
                 "losses": {"style": 2.0}})

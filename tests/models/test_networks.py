@@ -55,3 +55,12 @@ def test_fast_shuffle_decoder_starts_without_checkerboard():
     y = up(torch.rand(1, 8, 10, 12))
     cells = y.unfold(2, 2, 2).unfold(3, 2, 2)  # (1, 3, 10, 12, 2, 2)
     assert torch.allclose(cells, cells[..., :1, :1].expand_as(cells), atol=1e-6)
+
+
+def test_fast_residual_output_starts_near_the_identity():
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 40, 52)
+    with torch.no_grad():
+        near = (build_network("fast")(x) - x).abs().mean()
+        plain = (build_network("fast", residual_output=False)(x) - x).abs().mean()
+    assert near < 0.05 < plain

@@ -191,13 +191,16 @@ class FastNet(StrideMultiplePad):
     Decoder: bilinear ×2 + separable conv (c → c/3), then either an ICNR-initialised 3×3 conv + pixel shuffle
     straight to RGB (``last_upsample="shuffle"``, default: nothing wide ever runs at full resolution, which
     halves the OpenVINO time at 640×480) or a second bilinear + separable stage and a 3×3 RGB conv
-    (``"bilinear"``). With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
+    (``"bilinear"``). ``residual_output``: return x + the decoder's output (a global skip), so an untrained
+    net is close to the identity. With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
     """
 
     stride = 4
 
-    def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle") -> None:
+    def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle",
+                 residual_output: bool = True) -> None:
         super().__init__()
+        self.residual_output = residual_output
         mid = max(8, channels // 3)
         self.encoder = nn.Sequential(
             ReflectConv(3, mid, 3, stride=2), _norm(norm, mid), nn.ReLU(),
@@ -213,8 +216,16 @@ class FastNet(StrideMultiplePad):
         self.decoder = nn.Sequential(
             SmoothUpsample(channels, mid), _norm(norm, mid), nn.ReLU(), *last)
 
+        if residual_output:
+            # Start as the identity: the net only has to learn the change the style makes, so content is kept
+            # from step 0 and a short CPU training budget goes into the style (the last layer starts near zero).
+            with torch.no_grad():
+                for p in self.decoder[-1].parameters():
+                    p.mul_(0.1)
+
     def body(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.residuals(self.encoder(x)))
+        y = self.decoder(self.residuals(self.encoder(x)))
+        return x + y if self.residual_output else y
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"quality": QualityNet, "fast": FastNet}
