@@ -95,7 +95,8 @@ def _encoder_options(codec: str, crf: Optional[int], preset: Optional[str]) -> d
             "deadline": "realtime" if speed <= 2 else "good",
             "cpu-used": str(max(0, 8 - speed)),
         }
-    # SVT-AV1: preset 12 (fastest) .. 4 (slowest).
+    # SVT-AV1: preset 12 (fastest) .. 4 (slowest). It logs its whole configuration unless told not to.
+    os.environ.setdefault("SVT_LOG", "1")
     return {"crf": str(crf), "preset": str(max(4, 12 - speed))}
 
 
