@@ -31,7 +31,7 @@ import torch
 
 from vidstyle.errors import ModelError
 from vidstyle.flow import FlowStabilizer
-from vidstyle.gatys import GatysOptions
+from vidstyle.gatys import GatysEngine, GatysOptions, stylize_image
 from vidstyle.io.file import FileSource
 from vidstyle.runtime import create_stylizer
 from vidstyle.temporal.evaluate import EvaluationOptions, evaluate_frames
@@ -97,6 +97,11 @@ def main() -> None:
     parser.add_argument("--optimize-size", type=int, default=128)
     parser.add_argument("--optimize-steps", type=int, default=30)
     parser.add_argument("--optimize-weight", type=float, default=None, help="temporal weight (default: OptimizeOptions')")
+    parser.add_argument("--optimize-passes", type=int, default=1)
+    parser.add_argument("--optimize-long-term", default="", help="e.g. 1,2,4")
+    parser.add_argument("--no-gatys-baseline", action="store_true", help="skip the per-frame Gatys baseline")
+    parser.add_argument("--model", help="model for none/smooth (default STYLE-fast)")
+    parser.add_argument("--temporal-model", help="model for trained (default STYLE-fast-temporal)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -113,11 +118,11 @@ def main() -> None:
     result: dict = {"settings": vars(args), "load_before": os.getloadavg()[0], "rows": []}
     print(f"load average {result['load_before']:.1f}; style {style_path.name}")
 
-    none_model = load_stylizer(f"{args.style}-fast", args.threads)
-    trained_model = load_stylizer(f"{args.style}-fast-temporal", args.threads)
+    none_model = load_stylizer(args.model or f"{args.style}-fast", args.threads)
+    trained_model = load_stylizer(args.temporal_model or f"{args.style}-fast-temporal", args.threads)
     if none_model is None:
-        print("the zoo model is missing: nothing to compare")
-        return
+        print("the zoo model is missing: only the optimize cut against per-frame Gatys is measured")
+        args.clips = ""
 
     for clip in [c for c in args.clips.split(",") if c]:
         originals = read_frames(videos / clip, args.frames, args.long_side)
@@ -137,13 +142,25 @@ def main() -> None:
         originals = read_frames(videos / clip, args.optimize_frames, args.optimize_size)
         size = f"{originals[0].shape[1]}x{originals[0].shape[0]}"
         print(f"{clip} (optimize cut): {len(originals)} frames at {size}")
-        none = stylize_all(none_model, originals)
-        rows = {"none": score(originals, none, style, evaluation)}
+        rows = {}
+        if none_model is not None:
+            rows["none"] = score(originals, stylize_all(none_model, originals), style, evaluation)
+        # Classic per-frame Gatys (each frame from its own content, same steps as optimize's frames): the
+        # baseline Ruder et al. compare against.
+        if not args.no_gatys_baseline:
+            gatys = GatysOptions(device="cpu", size=args.optimize_size, steps=args.optimize_steps)
+            t0 = time.perf_counter()
+            engine = GatysEngine(gatys)
+            per_frame = [stylize_image(f, style, engine=engine) for f in originals]
+            rows["gatys per frame"] = score(originals, per_frame, style, evaluation)
+            rows["gatys per frame"]["seconds_per_frame"] = (time.perf_counter() - t0) / len(originals)
         options = OptimizeOptions(
             size=args.optimize_size,
             steps=args.optimize_steps,
             max_frames=args.optimize_frames,
             audio=False,
+            passes=args.optimize_passes,
+            long_term=tuple(int(j) for j in args.optimize_long_term.split(",") if j),
             gatys=GatysOptions(device="cpu"),
         )
         if args.optimize_weight is not None:
@@ -154,21 +171,27 @@ def main() -> None:
             render_optimized_video(videos / clip, out, style, options, progress=False)
             seconds = time.perf_counter() - t0
             optimized = read_frames(out, args.optimize_frames, args.optimize_size)
-        rows["optimize"] = score(originals, optimized, style, evaluation)
-        rows["optimize"]["seconds_per_frame"] = seconds / len(originals)
+        label = "optimize"
+        if options.passes > 1 or options.long_term:
+            label += f" (passes {options.passes}, long-term {','.join(map(str, options.distances))})"
+        rows[label] = score(originals, optimized, style, evaluation)
+        rows[label]["seconds_per_frame"] = seconds / len(originals)
         for mode, r in rows.items():
             result["rows"].append({"clip": clip + " (cut)", "size": size, "mode": mode, **r})
 
     result["load_after"] = os.getloadavg()[0]
     print()
+    print("Ratios are to 'none' (the zoo model frame by frame), or to 'gatys per frame' on a cut without it.")
     print("| clip | size | frames | mode | E_warp | × none | style loss | × none | content loss |")
     print("|---|---|---|---|---|---|---|---|---|")
     base: dict = {}
     for r in result["rows"]:
-        if r["mode"] == "none":
+        if r["mode"] == "none" or r["clip"] not in base:
             base[r["clip"]] = r
         b = base[r["clip"]]
         extra = f" ({r['ms_per_frame']:.1f} ms/frame)" if "ms_per_frame" in r else ""
+        if "seconds_per_frame" in r:
+            extra = f" ({r['seconds_per_frame']:.0f} s/frame)"
         print(
             f"| {r['clip']} | {r['size']} | {r['frames']} | {r['mode']}{extra} | {r['warping_error']:.5f} | "
             f"{r['warping_error'] / b['warping_error']:.2f} | {r['style_loss']:.4f} | {r['style_loss'] / b['style_loss']:.2f} | "
