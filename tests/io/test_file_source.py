@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -131,3 +132,23 @@ def test_size_helpers():
     assert target_size(1920, 1080, long_side=640) == (640, 360)
     with pytest.raises(InputError):
         parse_size("big")
+
+
+def test_codec_without_a_decoder(tmp_path):
+    """A stream FFmpeg can name but this build cannot decode (AVS3 in Matroska)."""
+    import av
+
+    path = tmp_path / "avs3.mkv"
+    try:
+        with av.open(str(path), "w") as container:
+            stream = container.add_mux_stream("avs3", width=64, height=48)
+            stream.time_base = Fraction(1, 25)
+            for i in range(3):
+                packet = av.Packet(bytes(100))
+                packet.pts = packet.dts = i
+                packet.stream, packet.time_base = stream, stream.time_base
+                container.mux(packet)
+    except (ValueError, av.error.FFmpegError) as exc:
+        pytest.skip(f"cannot write the test stream with this FFmpeg: {exc}")
+    with pytest.raises(InputError, match="unsupported video codec"):
+        FileSource(path)
