@@ -25,7 +25,7 @@ class BenchOptions:
     models: registry names/paths, or "fast"/"quality" for an untrained network of that
         architecture (speed does not depend on the weights).
     sizes: (width, height) pairs. backends: "auto" or backend names.
-    runs: timed frames per case (median reported); warmup: untimed frames first.
+    runs: timed frames per case (median reported; backends interleaved); warmup: untimed frames first.
     live: also run the live pipeline on a generated clip paced like a 30 fps camera, for
         ``live_seconds`` at each of ``live_sizes``.
     """
@@ -198,13 +198,18 @@ def bench_live(stylizer: Stylizer, clip: Path, frames: Optional[int] = None) -> 
 
 
 def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] = None) -> BenchReport:
-    """Measure every model × size × backend (model-only), then the live figures; see :class:`BenchOptions`."""
+    """Measure every model × size × backend (model-only), then the live figures; see :class:`BenchOptions`.
+
+    For each model and size the backends are timed interleaved (one frame each, in turn, ``runs``
+    rounds), so load from other processes hits every backend alike and their ratios stay fair.
+    """
     from vidstyle.runtime import create_stylizer
 
     say = progress or (lambda msg: None)
     report = BenchReport(machine=machine_description())
     for model_name in options.models:
         model = resolve_bench_model(model_name)
+        stylizers: dict[str, Stylizer] = {}
         for backend in options.backends:
             try:
                 stylizer = create_stylizer(
@@ -215,24 +220,33 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
                 report.errors.append(f"{model_name} {backend}: {exc}")
                 say(f"{model_name} {backend}: {exc}")
                 continue
-            chosen = stylizer.backend if backend == "auto" else backend
-            label = f"auto→{chosen}" if backend == "auto" else backend
-            for width, height in options.sizes:
-                times = time_stylizer(stylizer, bench_frame(width, height), options.runs, options.warmup)
-                med = statistics.median(times)
-                timing = ModelTiming(model_name, width, height, label, stylizer.name, med, min(times), 1000.0 / med, len(times))
-                report.model_only.append(timing)
+            label = f"auto→{stylizer.backend}" if backend == "auto" else backend
+            stylizers[label] = stylizer
+        for width, height in options.sizes:
+            image = bench_frame(width, height)
+            times: dict[str, list[float]] = {label: [] for label in stylizers}
+            for stylizer in stylizers.values():
+                time_stylizer(stylizer, image, runs=0, warmup=options.warmup)
+            for _ in range(options.runs):
+                for label, stylizer in stylizers.items():
+                    times[label] += time_stylizer(stylizer, image, runs=1, warmup=0)
+            for label, stylizer in stylizers.items():
+                med = statistics.median(times[label])
+                report.model_only.append(ModelTiming(model_name, width, height, label, stylizer.name, med,
+                                                     min(times[label]), 1000.0 / med, len(times[label])))
                 say(f"{model_name:>24} {width}x{height:<5} {label:>18}  {med:8.1f} ms  {1000.0 / med:7.1f} fps")
-            if options.live:
-                with tempfile.TemporaryDirectory(prefix="vidstyle-bench-") as tmp:
-                    for width, height in options.live_sizes:
-                        clip = write_camera_clip(Path(tmp) / f"camera-{width}x{height}.mp4", width, height,
-                                                 options.live_fps, options.live_seconds)
+        if options.live:
+            with tempfile.TemporaryDirectory(prefix="vidstyle-bench-") as tmp:
+                for width, height in options.live_sizes:
+                    clip = write_camera_clip(Path(tmp) / f"camera-{width}x{height}.mp4", width, height,
+                                             options.live_fps, options.live_seconds)
+                    for label, stylizer in stylizers.items():
                         live = bench_live(stylizer, clip)
                         report.live.append(LiveTiming(model_name, width, height, label, stylizer.name, options.live_fps, **live))
                         say(f"{model_name:>24} {width}x{height:<5} {label:>18}  live {live['fps']:5.1f} fps"
                             f" (camera {options.live_fps:g}), latency median {live['latency_ms_median']:.0f} ms"
                             f" p95 {live['latency_ms_p95']:.0f} ms, dropped {live['frames_dropped']}")
+        for stylizer in stylizers.values():
             stylizer.close()
     return report
 
