@@ -256,3 +256,39 @@ def test_full_disk_is_one_clear_error(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "file size limit reached while writing" in proc.stdout and str(tmp_path / "out.mp4") in proc.stdout
     assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path)
+
+
+def test_temporal_smooth_reduces_frame_to_frame_flicker(tmp_path):
+    clip = write_test_clip(tmp_path / "in.mp4", width=128, height=96, frames=12, audio=False)
+    rng = np.random.default_rng(0)
+
+    def flickery(image):  # a stylizer whose output jitters from frame to frame, as real ones do
+        return np.clip(image.astype(np.int16) + rng.integers(-40, 40, size=(1, 1, 3)), 0, 255).astype(np.uint8)
+
+    def jitter(path):
+        frames = [im.astype(np.float32) for im in probe_video(path, keep_images=True).images]
+        return np.mean([np.abs(b - a).mean() for a, b in zip(frames, frames[1:])])
+
+    stylize_video(clip.path, tmp_path / "raw.mp4", FunctionStylizer(flickery), progress=False, crf=0)
+    stylize_video(clip.path, tmp_path / "smooth.mp4", FunctionStylizer(flickery), progress=False, crf=0, temporal="smooth")
+    assert probe_video(tmp_path / "smooth.mp4").frame_count == 12
+    assert jitter(tmp_path / "smooth.mp4") < 0.7 * jitter(tmp_path / "raw.mp4")
+
+
+def test_temporal_trained_picks_the_temporal_variant(tmp_path, monkeypatch):
+    import torch
+
+    from vidstyle.errors import ModelError
+    from vidstyle.models import build_network, full_arch_params, save_model
+    from vidstyle.pipeline.video import temporal_model
+
+    torch.manual_seed(0)
+    meta = {"architecture": "fast", "arch_params": full_arch_params("fast")}
+    save_model(tmp_path / "toy-fast.safetensors", build_network("fast"), meta)
+    save_model(tmp_path / "toy-fast-temporal.safetensors", build_network("fast"), {**meta, "temporal": True})
+    save_model(tmp_path / "lonely-fast.safetensors", build_network("fast"), meta)
+    monkeypatch.setenv("VIDSTYLE_MODELS", str(tmp_path))
+    assert temporal_model("toy-fast") == "toy-fast-temporal"
+    assert temporal_model(str(tmp_path / "toy-fast-temporal.safetensors")).endswith("toy-fast-temporal.safetensors")
+    with pytest.raises(ModelError, match="temporal"):
+        temporal_model("lonely-fast")
