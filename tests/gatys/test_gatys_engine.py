@@ -100,3 +100,16 @@ def test_precision_resolution():
 def test_invalid_options_raise_input_error(changes):
     with pytest.raises(InputError):
         GatysOptions(**changes)
+
+
+def test_retarget_keeps_style_grams_and_renormalises_content(pair):
+    content, style = pair
+    engine = GatysEngine(GatysOptions(device="cpu", precision="float32"))
+    targets = engine.targets(content, [style])
+    frame = content.flip(-1)
+    moved = engine.retarget(targets, frame)
+    fresh = engine.targets(frame, [style])
+    assert moved.style_grams is targets.style_grams
+    for name in engine.content_layers:
+        assert torch.allclose(moved.content[name], fresh.content[name])
+        assert moved.content_norm[name] == pytest.approx(fresh.content_norm[name])

@@ -29,11 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "image",
         help="stylize one image by Gatys et al. optimisation",
+        usage="vidstyle image [options] CONTENT STYLE [STYLE ...] OUT",
         description="Render CONTENT in the style of one or more STYLE images (Gatys et al. 2016) and write OUT "
         "(format from the extension: .png, .jpg, .webp, ...). Defaults: 512 px, 300 L-BFGS steps.",
     )
     p.add_argument("content", metavar="CONTENT", help="content photo")
-    p.add_argument("paths", metavar="STYLE... OUT", nargs="+", help="one or more style images, then the output path")
+    p.add_argument("paths", metavar="STYLE ... OUT", nargs="+", help="one or more style images, then the output path")
     p.add_argument("--size", type=int, default=None, help="long side of the output in pixels (default 512)")
     p.add_argument("--scales", type=_int_list, default=None, metavar="S1,S2",
                    help="coarse-to-fine long sides, e.g. 256,512 (--steps at each); the last is the output size")

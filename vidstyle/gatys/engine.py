@@ -145,6 +145,15 @@ class GatysEngine:
             targets.style_norm = normalisers(targets.style_grams)
         return targets
 
+    def retarget(self, targets: GatysTargets, content: torch.Tensor) -> GatysTargets:
+        """Targets for a new content image (e.g. the next video frame) that keep the style Grams.
+
+        Only the content features (and their normalisers) are recomputed: one VGG19 pass.
+        """
+        features = self.content_targets(content)
+        norm = normalisers(features) if self.options.normalize_layers else {}
+        return GatysTargets(features, targets.style_grams, norm, targets.style_norm)
+
     # -- loss and optimisation ------------------------------------------------------------------------
 
     def loss(
