@@ -213,16 +213,14 @@ def create_stylizer(
     if tile == "auto":
         tile = 768 if dev.type == "cpu" else None
     if tile is not None and opts.long_side is None:
-        from vidstyle.runtime.tiling import LargeFrameStylizer, TiledStylizer
+        from vidstyle.runtime.tiling import LargeFrameStylizer, TiledStylizer, tile_threshold_pixels
 
+        # The most pixels one untiled pass may hold: the tiling threshold, and the statistics pass's size.
+        within_budget = tile_threshold_pixels(network, opts.tile_memory_budget)
+        above = within_budget if opts.tile_above_pixels is None else opts.tile_above_pixels
         tiled = TiledStylizer(network, dev, strength=inner_strength, tile=int(tile), overlap=opts.tile_overlap,
-                              threads=inference_threads(opts.threads),
+                              stats_max_pixels=within_budget, threads=inference_threads(opts.threads),
                               engine="openvino" if chosen == "openvino" else "torch", precision=stylizer.precision)
-        from vidstyle.runtime.tiling import tile_threshold_pixels
-
-        above = opts.tile_above_pixels
-        if above is None:
-            above = tile_threshold_pixels(network, opts.tile_memory_budget)
         stylizer = LargeFrameStylizer(stylizer, tiled, above_pixels=above)
     if opts.long_side is not None:
         from vidstyle.runtime.scaling import ScaledStylizer

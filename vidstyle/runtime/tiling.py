@@ -187,6 +187,9 @@ class TiledStylizer(Stylizer):
     stats_long_side: the statistics pass runs on the frame scaled to this longer side (frames that
         are already smaller run at full size, and then tiled output equals untiled output up to
         receptive-field effects at tile borders, which the overlap absorbs).
+    stats_max_pixels: instead of ``stats_long_side``, run the statistics pass at the largest scale
+        with at most this many pixels (create_stylizer passes the memory budget's limit: statistics
+        from a larger copy are closer to the full frame's).
     Peak memory is one tile's activations plus a float32 accumulator of the frame (16 bytes/pixel).
     """
 
@@ -198,6 +201,7 @@ class TiledStylizer(Stylizer):
         tile: int = 768,
         overlap: int = 128,
         stats_long_side: int = 1024,
+        stats_max_pixels: int | None = None,
         threads: int | None = None,
         engine: str = "torch",
         precision: str = "fp32",
@@ -217,12 +221,16 @@ class TiledStylizer(Stylizer):
         self.tile = int(tile)
         self.overlap = int(overlap)
         self.stats_long_side = int(stats_long_side)
+        self.stats_max_pixels = stats_max_pixels
         self.precision = precision if engine == "openvino" else "fp32"
         self.name = f"tiled{tile}-{self.engine.name}"
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
-        scale = min(1.0, self.stats_long_side / max(h, w))
+        if self.stats_max_pixels:
+            scale = min(1.0, (self.stats_max_pixels / (h * w)) ** 0.5)
+        else:
+            scale = min(1.0, self.stats_long_side / max(h, w))
         small = image if scale == 1.0 else cv2.resize(
             image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
         )
@@ -286,7 +294,7 @@ class LargeFrameStylizer(Stylizer):
         self.fast = fast
         self.tiled = tiled
         self.above_pixels = int(above_pixels)
-        self.name = fast.name
+        self.name = f"{fast.name}, {tiled.name} above {self.above_pixels / 1e6:.1f} Mpx"
         self.precision = fast.precision
         self.precision_check = fast.precision_check
 
