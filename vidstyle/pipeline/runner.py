@@ -181,6 +181,21 @@ class OrderedPipeline:
             raise self._error
         return self.stats
 
+    def drain(self) -> list[Frame]:
+        """Frames processed but not yet written when a run stopped early, in order.
+
+        Call after :meth:`run` raised (its threads are joined by then): a caller keeping a
+        partial output writes these too, so no finished work is thrown away.
+        """
+        frames = []
+        while True:
+            try:
+                item = self._processed.get_nowait()
+            except queue.Empty:
+                return frames
+            if item is not _END:
+                frames.append(item)
+
     @staticmethod
     def _join(threads: list[threading.Thread]) -> None:
         # Stages notice the stop flag within _POLL seconds, except inside one long model call.

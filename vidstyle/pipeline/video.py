@@ -287,6 +287,14 @@ def _run(
             stats = pipeline.run()
         except BaseException as exc:
             interrupted = isinstance(exc, KeyboardInterrupt)
+            if opts.keep_partial:
+                try:
+                    for frame in pipeline.drain():  # stylized already: keep them too
+                        sink.write(frame)
+                        if bar is not None:
+                            bar.update(1)
+                except Exception:  # noqa: BLE001 - the sink itself failed; keep what it has
+                    pass
             if bar is not None:
                 bar.close()
             if opts.keep_partial and sink.frames_written > 0:
