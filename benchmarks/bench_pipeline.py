@@ -5,7 +5,7 @@
     python benchmarks/bench_pipeline.py --model starry_night-fast --runs 5 --json out.json
 
 trivial     file pipeline fps with an identity stylizer at 640x480 and 1920x1080: the decode +
-            encode + threading cost alone (synthetic clips written here, h264, veryfast).
+            encode + threading cost alone (synthetic clips written here, h264 at the default preset).
 efficiency  end-to-end fps of `stylize_video` / model-only fps of the same stylizer on the same
             decoded frames, interleaved run by run (goal >= 0.9).
 live        capture-to-display latency of the live pipeline with a file source paced like a
@@ -214,7 +214,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--frames", type=int, default=150, help="clip length (the quality model gets a fifth of it)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--presets", nargs="+", default=["veryfast", "ultrafast"], help="encoder presets for efficiency")
+    parser.add_argument("--presets", nargs="+", default=["veryfast", "superfast", "ultrafast"], help="encoder presets for efficiency")
     parser.add_argument("--json", default=None, help="write the results here")
     args = parser.parse_args()
 

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
     p.add_argument("--codec", default="auto", choices=["auto", "h264", "hevc", "vp9", "av1"], help="video codec (default: h264; vp9 for .webm)")
     p.add_argument("--crf", type=int, default=None, help="constant quality, lower is better (codec default when omitted)")
-    p.add_argument("--preset", default=None, help="encoder speed: ultrafast ... veryslow (default: veryfast)")
+    p.add_argument("--preset", default=None, help="encoder speed: ultrafast ... veryslow (default: superfast)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--long-side", type=int, default=None, metavar="N", help="process at this many pixels on the longer side")
     size.add_argument("--size", default=None, metavar="WxH", help="process at this exact size")

@@ -27,7 +27,7 @@ ENCODERS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "l
 DEFAULT_CODEC = {"webm": "vp9"}
 PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 DEFAULT_CRF = {"h264": 20, "hevc": 24, "vp9": 32, "av1": 32}
-DEFAULT_PRESET = "veryfast"
+DEFAULT_PRESET = "superfast"
 # How far (seconds) audio may run ahead of the last video frame when interleaving; FFmpeg's
 # interleaver orders packets itself, and 0 keeps a partial file's audio as long as its video.
 AUDIO_LEAD = 0.0
