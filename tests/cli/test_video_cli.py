@@ -53,6 +53,8 @@ def test_stylizes_a_clip_keeping_frames_and_audio(tmp_path, model_file, capsys):
         (lambda p, m: ["video", str(p / "notvideo.mp4"), str(p / "o.mp4"), "--model", m], "cannot read"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--temporal", "trained"], "temporal"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--start", "50"], "no decodable"),
+        (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4")], "--model is required"),
+        (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--temporal", "optimize"], "needs --style"),
     ],
 )
 def test_faults_are_one_clear_line(tmp_path, model_file, capsys, make_args, message):

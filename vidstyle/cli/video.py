@@ -26,7 +26,8 @@ def register(subparsers) -> None:
     )
     p.add_argument("input", help="input video file or URL")
     p.add_argument("output", help="output file (.mp4, .mkv, .webm, .mov), or a folder name without extension for PNG frames")
-    p.add_argument("--model", "-m", required=True, help="model name from the registry (e.g. starry_night-fast) or a .safetensors path")
+    p.add_argument("--model", "-m", default=None,
+                   help="model name from the registry (e.g. starry_night-fast) or a .safetensors path (not used by --temporal optimize)")
     p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino (default: auto)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
@@ -58,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.start is not None and args.start < 0:
         raise InputError("--start must be 0 or more seconds")
+    if args.model is None and args.temporal != "optimize":
+        raise InputError("--model is required (a registry name such as starry_night-fast, or a .safetensors path)")
     result = stylize_video(
         args.input,
         args.output,
