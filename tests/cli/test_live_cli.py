@@ -49,7 +49,7 @@ def test_no_display_available_is_a_clear_error(tmp_path, model_file, capsys, mon
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     clip = write_test_clip(tmp_path / "cam.mp4", width=64, height=48, frames=5, audio=False)
-    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), ])
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file)])
     assert code == 2 and "--no-display" in capsys.readouterr().err
 
 
@@ -94,7 +94,7 @@ def test_window_shows_a_stylized_frame_and_q_quits(tmp_path, model_file, xvfb):
     env = dict(os.environ, DISPLAY=xvfb, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="xcb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "vidstyle", "live", "--camera", str(clip.path), "--model", str(model_file),
-         ],
+         "--snapshot-dir", str(tmp_path)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -128,6 +128,20 @@ def test_window_shows_a_stylized_frame_and_q_quits(tmp_path, model_file, xvfb):
         assert min(styled_error) < 0.5 * min(raw_error)
 
         _x(xvfb, "xdotool", "windowfocus", "--sync", window)
+        # s: split view, the left half shows the camera itself; c: a snapshot lands in --snapshot-dir.
+        _x(xvfb, "xdotool", "key", "s")
+        _x(xvfb, "xdotool", "key", "c")
+        time.sleep(1.5)
+        screen = read_xwd(subprocess.run(["xwd", "-root", "-silent", "-display", xvfb], capture_output=True, timeout=20).stdout)
+        left = screen[y + 60 : y + h, x : x + w // 2 - 2].astype(int)
+        raw_left = [np.abs(frame.image[60:, : w // 2 - 2].astype(int) - left).mean()
+                    for frame in FileSource(clip.path, start=2.0, end=20.0)]
+        assert min(raw_left) < 3  # the display path is lossless: one camera frame matches
+        deadline = time.monotonic() + 10
+        while not list(tmp_path.glob("vidstyle-snapshot-*.png")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert list(tmp_path.glob("vidstyle-snapshot-*.png"))
+
         _x(xvfb, "xdotool", "key", "q")
         proc.wait(timeout=30)
         assert proc.returncode == 0
