@@ -24,6 +24,7 @@ def test_model_only_and_live_figures():
     assert [t.backend.split("→")[0] for t in report.model_only] == ["auto", "torch"]
     for t in report.model_only:
         assert t.ms_median > 0 and t.fps == pytest.approx(1000.0 / t.ms_median)
+        assert t.cpu_ms_median > 0 and t.threads >= 1
     assert len(report.live) == 2
     for live in report.live:
         assert live.frames_shown > 0 and live.fps > 0 and live.latency_ms_median > 0

@@ -55,6 +55,10 @@ class ModelTiming:
     ms_min: float
     fps: float
     runs: int
+    # CPU time of the whole process per frame (all inference threads): unlike wall time it hardly
+    # changes with load from other processes; cpu_ms / threads is what an idle machine would need.
+    cpu_ms_median: float = 0.0
+    threads: int = 0
 
 
 @dataclass
@@ -151,15 +155,21 @@ def bench_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
-def time_stylizer(stylizer: Stylizer, image: np.ndarray, runs: int, warmup: int) -> list[float]:
-    """Milliseconds per ``stylize`` call for ``runs`` calls after ``warmup`` untimed ones."""
+def time_stylizer(stylizer: Stylizer, image: np.ndarray, runs: int, warmup: int, cpu_times: Optional[list] = None) -> list[float]:
+    """Milliseconds per ``stylize`` call for ``runs`` calls after ``warmup`` untimed ones.
+
+    ``cpu_times``, when given, receives the process CPU milliseconds of each timed call.
+    """
     for _ in range(warmup):
         stylizer.stylize(image)
     times = []
     for _ in range(runs):
+        cpu = time.process_time()
         start = time.perf_counter()
         stylizer.stylize(image)
         times.append((time.perf_counter() - start) * 1000.0)
+        if cpu_times is not None:
+            cpu_times.append((time.process_time() - cpu) * 1000.0)
     return times
 
 
@@ -204,6 +214,7 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
     rounds), so load from other processes hits every backend alike and their ratios stay fair.
     """
     from vidstyle.runtime import create_stylizer
+    from vidstyle.runtime.threads import inference_threads
 
     say = progress or (lambda msg: None)
     report = BenchReport(machine=machine_description())
@@ -225,16 +236,20 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
         for width, height in options.sizes:
             image = bench_frame(width, height)
             times: dict[str, list[float]] = {label: [] for label in stylizers}
+            cpu: dict[str, list[float]] = {label: [] for label in stylizers}
             for stylizer in stylizers.values():
                 time_stylizer(stylizer, image, runs=0, warmup=options.warmup)
             for _ in range(options.runs):
                 for label, stylizer in stylizers.items():
-                    times[label] += time_stylizer(stylizer, image, runs=1, warmup=0)
+                    times[label] += time_stylizer(stylizer, image, runs=1, warmup=0, cpu_times=cpu[label])
+            threads = inference_threads(options.threads)
             for label, stylizer in stylizers.items():
                 med = statistics.median(times[label])
+                cpu_med = statistics.median(cpu[label])
                 report.model_only.append(ModelTiming(model_name, width, height, label, stylizer.name, med,
-                                                     min(times[label]), 1000.0 / med, len(times[label])))
-                say(f"{model_name:>24} {width}x{height:<5} {label:>18}  {med:8.1f} ms  {1000.0 / med:7.1f} fps")
+                                                     min(times[label]), 1000.0 / med, len(times[label]), cpu_med, threads))
+                say(f"{model_name:>24} {width}x{height:<5} {label:>18}  {med:8.1f} ms  {1000.0 / med:7.1f} fps"
+                    f"  (CPU {cpu_med:.1f} ms on {threads} threads)")
         if options.live:
             with tempfile.TemporaryDirectory(prefix="vidstyle-bench-") as tmp:
                 for width, height in options.live_sizes:
@@ -259,11 +274,13 @@ def format_report(report: BenchReport) -> str:
         f"torch {m.get('torch')}, onnxruntime {m.get('onnxruntime')}, openvino {m.get('openvino')}, "
         f"load average at start {m.get('load_average')}",
         "",
-        "| model | size | backend | ms/frame (median) | fps |",
-        "|---|---|---|---|---|",
+        "| model | size | backend | ms/frame (median) | fps | CPU ms/frame (all threads) | CPU ms / threads |",
+        "|---|---|---|---|---|---|---|",
     ]
     for t in report.model_only:
-        lines.append(f"| {t.model} | {t.width}×{t.height} | {t.backend} ({t.stylizer}) | {t.ms_median:.1f} | {t.fps:.1f} |")
+        per_thread = t.cpu_ms_median / t.threads if t.threads else 0.0
+        lines.append(f"| {t.model} | {t.width}×{t.height} | {t.backend} ({t.stylizer}) | {t.ms_median:.1f} | {t.fps:.1f} "
+                     f"| {t.cpu_ms_median:.1f} | {per_thread:.1f} |")
     if report.live:
         lines += ["", "| model | size | backend | live fps (camera fps) | latency median / p95 ms | dropped |", "|---|---|---|---|---|---|"]
         for t in report.live:
