@@ -67,7 +67,8 @@ def test_headless_session_with_a_slow_model_skips_stale_frames():
     assert stats.frames_shown == 15
     assert stats.frames_dropped > 10  # the camera ran ahead; old frames were skipped, not queued
     # Each shown frame is (about) the newest: latency stays near model time + one camera interval.
-    assert stats.latency_ms_median < 50 + 1000 / 60 + 30
+    # Queued frames would make latency grow by ~33 ms per frame (median ~250 ms here).
+    assert stats.latency_ms_median < 150
     assert shown == sorted(shown) and len(set(shown)) == 15
 
 
