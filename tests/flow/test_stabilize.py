@@ -40,11 +40,12 @@ def warping_error(originals, stylized) -> float:
     return meter.mean
 
 
-def test_smooth_holds_a_still_noisy_scene_still():
+@pytest.mark.parametrize("interpolation", ["linear", "cubic"])
+def test_smooth_holds_a_still_noisy_scene_still(interpolation):
     frames = noisy_static_frames(textured_image(120, 160, seed=11), count=12, noise_std=4.0)
     stylizer = RandomConvStylizer()
     none = run(frames, stylizer)
-    smooth = run(frames, stylizer, FlowStabilizer(blend=0.8))
+    smooth = run(frames, stylizer, FlowStabilizer(blend=0.8, interpolation=interpolation))
     e_none, e_smooth = warping_error(frames, none), warping_error(frames, smooth)
     assert e_none > 1e-4, "the stylizer must flicker on sensor noise for this test to mean anything"
     assert e_smooth <= 0.2 * e_none, f"E_warp smooth {e_smooth:.2e} vs none {e_none:.2e}"
@@ -95,6 +96,8 @@ def test_blend_zero_is_a_no_op_and_bad_blend_is_rejected():
         assert np.array_equal(stab(f, s), s)
     with pytest.raises(ValueError, match="blend"):
         FlowStabilizer(blend=1.0)
+    with pytest.raises(ValueError, match="interpolation"):
+        FlowStabilizer(interpolation="nearest-ish")
 
 
 def test_a_scene_cut_restarts_from_the_fresh_frame():

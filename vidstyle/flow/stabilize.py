@@ -19,6 +19,9 @@ from vidstyle.flow.occlusion import disocclusion_mask
 from vidstyle.flow.warp import warp_image
 
 
+_INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+
+
 @dataclass(frozen=True)
 class StabilizerConfig:
     """Settings of :class:`FlowStabilizer`.
@@ -29,6 +32,9 @@ class StabilizerConfig:
     photometric_threshold: a visible pixel must also match in the originals: |I_t − warp(I_{t−1})|
         in 0–255 luma above this counts as occluded (catches flow errors the round trip misses).
     scene_cut_fraction: when more than this fraction of pixels is occluded, restart (a cut).
+    interpolation: how the previous output is resampled, "linear" or "cubic". Every frame resamples the
+        history again, so bilinear's slight blur accumulates and softens the brush strokes a little;
+        cubic keeps more texture for about 1 ms more per 640×480 frame.
     """
 
     blend: float = 0.8
@@ -36,10 +42,13 @@ class StabilizerConfig:
     scale: float = 0.5
     photometric_threshold: float = 24.0
     scene_cut_fraction: float = 0.6
+    interpolation: str = "linear"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.blend < 1.0:
             raise ValueError(f"blend must be in [0, 1), got {self.blend}")
+        if self.interpolation not in _INTERPOLATIONS:
+            raise ValueError(f"interpolation must be one of {', '.join(_INTERPOLATIONS)}, got {self.interpolation!r}")
 
 
 class FlowStabilizer:
@@ -56,8 +65,9 @@ class FlowStabilizer:
         scale: float = 0.5,
         photometric_threshold: float = 24.0,
         scene_cut_fraction: float = 0.6,
+        interpolation: str = "linear",
     ) -> None:
-        self.config = StabilizerConfig(blend, preset, scale, photometric_threshold, scene_cut_fraction)
+        self.config = StabilizerConfig(blend, preset, scale, photometric_threshold, scene_cut_fraction, interpolation)
         self._flow = FlowEstimator(FlowConfig(method="dis", preset=preset, scale=scale))
         self.reset()
 
@@ -94,7 +104,9 @@ class FlowStabilizer:
         sample_map = full_resolution_sample_map(flow_cp, w, h)
         # Fixed-point maps make the full-size remap about a quarter cheaper than float maps.
         map_xy, map_frac = cv2.convertMaps(sample_map, None, cv2.CV_16SC2)
-        warped_prev = cv2.remap(prev_output, map_xy, map_frac, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped_prev = cv2.remap(
+            prev_output, map_xy, map_frac, _INTERPOLATIONS[self.config.interpolation], borderMode=cv2.BORDER_REPLICATE
+        )
         # One weight everywhere, then the fresh frame copied over the occluded pixels: a per-pixel weighted
         # blend (cv2.blendLinear) costs several times more at 640×480 and would only soften the mask edge.
         output = cv2.addWeighted(stylized, 1.0 - self.config.blend, warped_prev, self.config.blend, 0.0)
