@@ -105,9 +105,11 @@ def main() -> int:
                 print(f"failed: {' '.join(cmd)}\n{res['stderr_tail']}", file=sys.stderr)
             return res
 
-        hd_model = model_path(args.model, tmp)
-        print(f"1920x1080, model {args.model}, backend {args.backend}")
-        for seconds in [float(s) for s in args.lengths.split(",") if s]:
+        lengths = [float(s) for s in args.lengths.split(",") if s]
+        hd_model = model_path(args.model, tmp) if lengths else None
+        if lengths:
+            print(f"1920x1080, model {args.model}, backend {args.backend}")
+        for seconds in lengths:
             clip = tmp / f"hd-{seconds:g}s.mp4"
             write_test_clip(clip, width=1920, height=1080, fps=args.fps, seconds=seconds, audio=True)
             res = stylize(clip, hd_model)
