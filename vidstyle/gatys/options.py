@@ -31,7 +31,7 @@ class GatysOptions:
     learning_rate: float | None = None
     """None: 1.0 for L-BFGS, 0.02 for Adam (pixels are in [0, 1])."""
     content_weight: float = 1.0
-    style_weight: float = 50.0
+    style_weight: float = 10.0
     tv_weight: float = 1.0
     content_layers: tuple[str, ...] = GATYS_CONTENT_LAYERS
     style_layers: tuple[str, ...] = GATYS_STYLE_LAYERS
