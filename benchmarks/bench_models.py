@@ -10,7 +10,7 @@ Uses the zoo models (starry_night-quality / -fast or --quality/--fast names) whe
 untrained networks of the same architecture (speed does not depend on weight values; the output
 differences reported then are for random weights).
 
-    .venv/bin/python benchmarks/bench_models.py [--runs 9] [--threads 2] [--json out.json]
+    .venv/bin/python benchmarks/bench_models.py [--runs 9] [--threads 2] [--skip-quality] [--compile] [--json out.json]
 """
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ def main() -> int:
     ap.add_argument("--quality", default=None, help="quality model name/path (default: zoo, else untrained)")
     ap.add_argument("--fast", default=None, help="fast model name/path (default: zoo, else untrained)")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="add torch.compile to the fast-model table (slow to compile)")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -101,8 +102,10 @@ def main() -> int:
         cases = {"pytorch/examples eager fp32": baseline}
         ours = {
             "vidstyle auto": create_stylizer(network, backend="auto", device="cpu", threads=args.threads, tile=None),
-            "vidstyle openvino bf16": create_stylizer(network, backend="openvino", device="cpu", threads=args.threads,
-                                                      precision="bf16", tile=None),
+            "vidstyle openvino fp32": create_stylizer(network, backend="openvino", device="cpu", threads=args.threads,
+                                                      precision="fp32", tile=None),
+            "vidstyle onnxruntime fp32": create_stylizer(network, backend="onnxruntime", device="cpu",
+                                                         threads=args.threads, precision="fp32", tile=None),
         }
         cases.update({f"{k} ({s.name})": s.stylize for k, s in ours.items()})
         timings = interleaved(cases, image, args.runs)
@@ -126,6 +129,8 @@ def main() -> int:
         "openvino bf16": dict(backend="openvino", precision="bf16"),
         "auto": dict(backend="auto"),
     }
+    if args.compile:
+        configs["torch fp32 torch.compile"] = dict(backend="torch", precision="fp32", compile=True)
     stylizers = {}
     for name, cfg in configs.items():
         try:
@@ -134,6 +139,11 @@ def main() -> int:
             print(f"  {name}: unavailable ({exc})")
     cases = {f"{k} ({s.name})": s.stylize for k, s in stylizers.items()}
     ref = pytorch_examples_baseline(network)(image)
+    for name, fn in cases.items():
+        start = time.perf_counter()
+        fn(image)  # first frame: torch.compile compiles here
+        if "compile" in name:
+            print(f"  {name}: first frame (compilation) {time.perf_counter() - start:.1f} s", flush=True)
     timings = interleaved(cases, image, args.runs * 4)
     print(f"\nfast model: {label}, {args.width}x{args.height}, {args.threads} threads, {args.runs * 4} interleaved rounds")
     for name, t in timings.items():
