@@ -29,7 +29,9 @@ def periodic_peak_ratio(image: np.ndarray, period: int) -> float:
     """How far the spectrum at 1/period stands above its neighbours, for the image's row and column profiles.
 
     The smooth trend is removed first (a 9-px box blur), so only fine periodic structure is left.
-    Returns max over axes of |FFT| at the period's frequency ÷ median |FFT| of the high-frequency half.
+    Returns max over axes of |FFT| at the period's frequency ÷ the background: the median |FFT| of the
+    high-frequency half, but at least what a 0.25-grey-level sinusoid gives (so invisible ripples on a
+    perfectly flat output do not count).
     """
     gray = torch.from_numpy(image.mean(axis=2, dtype=np.float64))[None, None]
     trend = F.avg_pool2d(F.pad(gray, (4, 4, 4, 4), mode="replicate"), 9, 1)
@@ -39,7 +41,7 @@ def periodic_peak_ratio(image: np.ndarray, period: int) -> float:
         spectrum = np.abs(np.fft.rfft(profile - profile.mean()))
         n = len(profile)
         k = round(n / period)
-        background = np.median(spectrum[len(spectrum) // 4:]) + 1e-4
+        background = max(float(np.median(spectrum[len(spectrum) // 4:])), 0.25 * n / 2)
         worst = max(worst, float(spectrum[max(k - 1, 0):k + 2].max() / background))
     return worst
 

@@ -164,6 +164,25 @@ class SmoothUpsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
 
 
+class BinomialBlur(nn.Module):
+    """Fixed 3×3 binomial filter ([1, 2, 1] ⊗ [1, 2, 1] / 16) per channel, reflection padded.
+
+    Its frequency response is exactly zero at 0.5 cycles/pixel, so it removes any period-2 checkerboard that a
+    pixel-shuffle layer learns during training (ICNR only prevents one at initialisation), at the cost of a
+    slight softening. Not a parameter: nothing of it is stored in model files.
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        k = torch.tensor([1.0, 2.0, 1.0])
+        kernel = (k[:, None] * k[None, :]) / 16
+        self.channels = channels
+        self.register_buffer("kernel", kernel.expand(channels, 1, 3, 3).clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel.to(x.dtype), groups=self.channels)
+
+
 class ShuffleUpsample(nn.Module):
     """3×3 conv to 4·cout channels then pixel shuffle ×2, ICNR-initialised (Aitken et al. 2017):
     at initialisation each 2×2 output cell is constant, so training starts without a checkerboard."""
@@ -191,14 +210,15 @@ class FastNet(StrideMultiplePad):
     Decoder: bilinear ×2 + separable conv (c → c/3), then either an ICNR-initialised 3×3 conv + pixel shuffle
     straight to RGB (``last_upsample="shuffle"``, default: nothing wide ever runs at full resolution, which
     halves the OpenVINO time at 640×480) or a second bilinear + separable stage and a 3×3 RGB conv
-    (``"bilinear"``). ``residual_output``: return x + the decoder's output (a global skip), so an untrained
-    net is close to the identity. With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
+    (``"bilinear"``); ``deblock`` follows the shuffle with a fixed binomial blur (no period-2 checkerboard).
+    ``residual_output``: return x + the decoder's output (a global skip), so an untrained net is close to the
+    identity. With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
     """
 
     stride = 4
 
     def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle",
-                 residual_output: bool = True) -> None:
+                 residual_output: bool = True, deblock: bool = True) -> None:
         super().__init__()
         self.residual_output = residual_output
         mid = max(8, channels // 3)
@@ -210,7 +230,9 @@ class FastNet(StrideMultiplePad):
         if last_upsample == "bilinear":
             last = [SmoothUpsample(mid, mid), _norm(norm, mid), nn.ReLU(), ReflectConv(mid, 3, 3)]
         elif last_upsample == "shuffle":
-            last = [ShuffleUpsample(mid, 3)]
+            # A pixel-shuffle decoder trained for 86 steps drew a period-2 checkerboard (spectral peak ×74 over
+            # the background on a smooth gradient, tests/models/test_artifacts.py); the binomial blur removes it.
+            last = [ShuffleUpsample(mid, 3)] + ([BinomialBlur(3)] if deblock else [])
         else:
             raise ValueError(f"unknown last_upsample {last_upsample!r}: use shuffle or bilinear")
         self.decoder = nn.Sequential(
@@ -220,7 +242,7 @@ class FastNet(StrideMultiplePad):
             # Start as the identity: the net only has to learn the change the style makes, so content is kept
             # from step 0 and a short CPU training budget goes into the style (the last layer starts near zero).
             with torch.no_grad():
-                for p in self.decoder[-1].parameters():
+                for p in self.decoder[-2 if deblock and last_upsample == "shuffle" else -1].parameters():
                     p.mul_(0.1)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
