@@ -69,6 +69,7 @@ def main() -> int:
     ap.add_argument("--gallery", type=Path, default=None, help="also write small output-only JPGs here")
     ap.add_argument("--sheet-images", type=int, default=3, help="content images per sheet")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N content images (a loaded machine)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -81,7 +82,7 @@ def main() -> int:
         print(f"benchmarks/quality.py: shared media not found at {MEDIA} (set VIDSTYLE_MEDIA); nothing measured")
         return 0
     names = args.models or [m.name for m in list_models() if m.path.parent == package_models_dir() and m.metadata]
-    contents = sorted((MEDIA / "content").glob("*.jpg"))
+    contents = sorted((MEDIA / "content").glob("*.jpg"))[: args.limit]
     vgg = VGG19Features((*GATYS_STYLE_LAYERS, *GATYS_CONTENT_LAYERS))
     photos = {p.stem: load_image(p, long_side=args.size) for p in contents}
     with torch.no_grad():

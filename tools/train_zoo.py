@@ -37,10 +37,12 @@ JOBS: list[tuple[str, list[str]]] = [
     ("starry_night-quality", ["--arch", "quality", "--lr", "2e-3", "--max-minutes", "9"]),
     ("mosaic-quality", ["--arch", "quality", "--lr", "2e-3", "--max-minutes", "9"]),
     ("starry_night-fast-temporal", ["--arch", "fast", "--init", "models/starry_night-fast.safetensors",
-                                    "--temporal", "--lr", "1e-3", "--max-minutes", "3", "--warmup-free"]),
+                                    "--temporal", "--temporal-weight", "5e7", "--lr", "1e-3", "--max-minutes", "3",
+                                    "--warmup-free"]),
     # not run in the first session (no time left on the shared CPU); run with: tools/train_zoo.py starry_night-quality-temporal
     ("starry_night-quality-temporal", ["--arch", "quality", "--init", "models/starry_night-quality.safetensors",
-                                       "--temporal", "--lr", "5e-4", "--max-minutes", "4", "--warmup-free"]),
+                                       "--temporal", "--temporal-weight", "5e7", "--lr", "5e-4", "--max-minutes", "4",
+                                       "--warmup-free"]),
 ]
 
 

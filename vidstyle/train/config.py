@@ -45,7 +45,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"  # auto | fp32 | bf16 | fp16
     temporal: bool = False
-    temporal_weight: float = 2e6
+    temporal_weight: float = 5e7
     temporal_noise: float = 0.02  # std of the noise added to the moved frame (Ruder et al. 2018)
     init: Optional[str] = None  # start from this model's weights (e.g. fine-tune a finished model)
     resume: Optional[Path] = None
