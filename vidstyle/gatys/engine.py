@@ -187,6 +187,41 @@ class GatysEngine:
         )
         return total, terms
 
+    def stepper(self, init: torch.Tensor, targets: GatysTargets) -> Callable[[], float]:
+        """A function that advances an L-BFGS/Adam optimisation of ``init`` by one step and returns the loss.
+
+        For benchmarks that interleave steps; :meth:`optimize` is the normal entry point.
+        """
+        image, optimizer = self._start(init)
+
+        def step() -> float:
+            def closure() -> torch.Tensor:
+                optimizer.zero_grad(set_to_none=True)
+                total, _ = self.loss(image, targets)
+                total.backward()
+                image.grad = image.grad.contiguous()
+                return total
+
+            return float(optimizer.step(closure).detach())
+
+        return step
+
+    def _start(self, init: torch.Tensor) -> tuple[torch.Tensor, torch.optim.Optimizer]:
+        """The pixel tensor being optimised (a float32 copy of ``init``) and its optimiser."""
+        opts = self.options
+        image = init.detach().to(self.device, torch.float32).clone().requires_grad_(True)
+        if opts.optimizer == "lbfgs":
+            # max_iter=1 per step() keeps one evaluation per step; the curvature history persists across calls.
+            lr = 1.0 if opts.learning_rate is None else opts.learning_rate
+            optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
+                [image], lr=lr, max_iter=1, history_size=opts.lbfgs_history,
+                tolerance_grad=0.0, tolerance_change=0.0,
+            )
+        else:
+            lr = 0.02 if opts.learning_rate is None else opts.learning_rate
+            optimizer = torch.optim.Adam([image], lr=lr)
+        return image, optimizer
+
     def optimize(
         self,
         init: torch.Tensor,
@@ -205,17 +240,7 @@ class GatysEngine:
         """
         opts = self.options
         steps = opts.steps if steps is None else steps
-        image = init.detach().to(self.device, torch.float32).clone().requires_grad_(True)
-        if opts.optimizer == "lbfgs":
-            # max_iter=1 per step() keeps one evaluation per step; the curvature history persists across calls.
-            lr = 1.0 if opts.learning_rate is None else opts.learning_rate
-            optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
-                [image], lr=lr, max_iter=1, history_size=opts.lbfgs_history,
-                tolerance_grad=0.0, tolerance_change=0.0,
-            )
-        else:
-            lr = 0.02 if opts.learning_rate is None else opts.learning_rate
-            optimizer = torch.optim.Adam([image], lr=lr)
+        image, optimizer = self._start(init)
 
         last_terms: list[LossTerms] = []
 
