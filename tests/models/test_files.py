@@ -132,3 +132,17 @@ def test_user_data_folder_is_searched(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     _save(folder, name="userstyle-fast")
     assert load_model("userstyle-fast").path == folder / "userstyle-fast.safetensors"
+
+
+def test_header_length_starting_with_the_pickle_byte_still_loads(tmp_path):
+    """A real regression: a trained model whose safetensors header length began with 0x80 was refused as a pickle."""
+    net = build_network("fast")
+    for pad in range(300):
+        path = tmp_path / f"m{pad}.safetensors"
+        save_model(path, net, {"architecture": "fast", "arch_params": full_arch_params("fast"), "pad": "x" * pad})
+        if path.read_bytes()[:1] == b"\x80":
+            break
+    else:
+        pytest.fail("could not produce a header length whose first byte is 0x80")
+    loaded = load_model(path)
+    assert loaded.metadata["pad"] == "x" * pad

@@ -90,11 +90,15 @@ def read_header(path: str | os.PathLike) -> dict[str, Any]:
         raise ModelError(f"model file not found: {p}")
     size = p.stat().st_size
     with open(p, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8:
+        head = f.read(9)
+        if len(head) < 9:
             raise ModelError(f"{p} is truncated or empty ({size} bytes); not a model file")
-        _sniff_foreign(head, p)
-        (header_len,) = struct.unpack("<Q", head)
+        (header_len,) = struct.unpack("<Q", head[:8])
+        # A safetensors header length can begin with any byte (0x80 too, like a pickle), so only a file
+        # whose JSON header does not start right after the length is checked against foreign formats.
+        if head[8:9] != b"{":
+            _sniff_foreign(head, p)
+        f.seek(8)
         if header_len == 0 or header_len > MAX_HEADER_BYTES or header_len + 8 > size:
             raise ModelError(f"{p} is not a safetensors model file (bad header length), or it is truncated")
         raw = f.read(header_len)
