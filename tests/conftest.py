@@ -1,4 +1,4 @@
-"""Shared fixtures: small synthetic media made on the fly (the suite never needs ../shared)."""
+"""Shared fixtures: small synthetic media made on the fly (the suite needs no external media folder)."""
 from __future__ import annotations
 
 import numpy as np
