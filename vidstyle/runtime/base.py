@@ -38,6 +38,27 @@ class Stylizer(ABC):
         """Release backend resources (sessions, GPU memory)."""
 
 
+class BatchGraphStylizer(Stylizer):
+    """A backend whose compiled graph takes a (B, H, W, 3) uint8 batch and returns one of the same shape.
+
+    Subclasses implement ``_run``; single frames and same-sized batches share one call path.
+    """
+
+    @abstractmethod
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """(B, H, W, 3) uint8 RGB -> (B, H, W, 3) uint8 RGB."""
+
+    def stylize(self, image: np.ndarray) -> np.ndarray:
+        return self._run(np.ascontiguousarray(image)[None])[0]
+
+    def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not images:
+            return []
+        if all(im.shape == images[0].shape for im in images):
+            return list(self._run(np.stack(images)))
+        return [self.stylize(im) for im in images]
+
+
 class FunctionStylizer(Stylizer):
     """Wraps a plain function; ``FunctionStylizer(lambda im: im)`` measures pipeline overhead alone."""
 

@@ -1,14 +1,13 @@
 """ONNX Runtime backend: the uint8 graph exported to ONNX, run by an ORT session."""
 from __future__ import annotations
 
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from vidstyle.errors import DeviceError
-from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.base import BatchGraphStylizer
 from vidstyle.runtime.export import onnx_bytes
 
 
@@ -20,7 +19,7 @@ def onnxruntime_available() -> bool:
     return True
 
 
-class OnnxRuntimeStylizer(Stylizer):
+class OnnxRuntimeStylizer(BatchGraphStylizer):
     """Runs the network's uint8 graph (see :class:`~vidstyle.runtime.graph.Uint8Graph`) in ONNX Runtime.
 
     device "cpu" uses the CPU execution provider with ``threads`` intra-op threads, one inter-op
@@ -49,16 +48,6 @@ class OnnxRuntimeStylizer(Stylizer):
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         return self.session.run(["output"], {"input": batch})[0]
-
-    def stylize(self, image: np.ndarray) -> np.ndarray:
-        return self._run(np.ascontiguousarray(image)[None])[0]
-
-    def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        if not images:
-            return []
-        if all(im.shape == images[0].shape for im in images):
-            return list(self._run(np.stack(images)))
-        return [self.stylize(im) for im in images]
 
     def close(self) -> None:
         self.session = None

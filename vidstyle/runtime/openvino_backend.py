@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from vidstyle.errors import DeviceError
-from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.base import BatchGraphStylizer
 from vidstyle.runtime.export import onnx_bytes
 
 # Compiled models kept for different frame sizes (a video has one; tiles add one or two).
@@ -75,7 +74,7 @@ class CompiledByShape:
         self._compiled.clear()
 
 
-class OpenVINOStylizer(Stylizer):
+class OpenVINOStylizer(BatchGraphStylizer):
     """Runs the network's uint8 graph with OpenVINO on the CPU.
 
     precision: "fp32" or "bf16" (the ``INFERENCE_PRECISION_HINT``; bf16 only where the CPU has
@@ -102,16 +101,6 @@ class OpenVINOStylizer(Stylizer):
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         return self.compiled.infer([batch])[0]
-
-    def stylize(self, image: np.ndarray) -> np.ndarray:
-        return self._run(np.ascontiguousarray(image)[None])[0]
-
-    def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        if not images:
-            return []
-        if all(im.shape == images[0].shape for im in images):
-            return list(self._run(np.stack(images)))
-        return [self.stylize(im) for im in images]
 
     def close(self) -> None:
         self.compiled.clear()
