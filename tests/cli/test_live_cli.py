@@ -11,22 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from vidstyle.cli.main import main
 from vidstyle.io.probe import probe_video
 from vidstyle.io.synthetic import write_test_clip
-from vidstyle.models import build_network, full_arch_params, save_model
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("models") / "untrained-fast.safetensors"
-    save_model(path, build_network("fast"), {"architecture": "fast", "arch_params": full_arch_params("fast")})
-    return path
 
 
 def test_headless_file_camera_60_frames(tmp_path, model_file, capsys):
