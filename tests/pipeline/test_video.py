@@ -197,31 +197,33 @@ def test_truncated_file_fails_before_writing(tmp_path):
     assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path)
 
 
-def test_error_mid_run_leaves_nothing(tmp_path):
-    clip = write_test_clip(tmp_path / "in.mp4", frames=40)
+def fails_on_frame(number: int, error: BaseException) -> FunctionStylizer:
+    """A stylizer that returns each (H, W, 3) uint8 frame unchanged but raises ``error`` on the ``number``-th (from 1)."""
+    seen = 0
 
-    def explode(image, count=[0]):
-        count[0] += 1
-        if count[0] == 20:
-            raise RuntimeError("out of memory")
+    def stylize(image):
+        nonlocal seen
+        seen += 1
+        if seen == number:
+            raise error
         return image
 
+    return FunctionStylizer(stylize)
+
+
+def test_error_mid_run_leaves_nothing(tmp_path):
+    clip = write_test_clip(tmp_path / "in.mp4", frames=40)
+    out_of_memory = fails_on_frame(20, RuntimeError("out of memory"))
     with pytest.raises(RuntimeError):
-        stylize_video(clip.path, tmp_path / "out.mp4", FunctionStylizer(explode), progress=False)
+        stylize_video(clip.path, tmp_path / "out.mp4", out_of_memory, progress=False)
     assert not (tmp_path / "out.mp4").exists() and no_leftovers(tmp_path)
 
 
 def test_keep_partial_leaves_a_playable_file(tmp_path):
     clip = write_test_clip(tmp_path / "in.mp4", frames=40)
-
-    def explode(image, count=[0]):
-        count[0] += 1
-        if count[0] == 25:
-            raise KeyboardInterrupt
-        return image
-
+    interrupted = fails_on_frame(25, KeyboardInterrupt())  # as if Ctrl-C came during frame 25
     with pytest.raises(KeyboardInterrupt):
-        stylize_video(clip.path, tmp_path / "out.mp4", FunctionStylizer(explode), progress=False, keep_partial=True)
+        stylize_video(clip.path, tmp_path / "out.mp4", interrupted, progress=False, keep_partial=True)
     out = probe_video(tmp_path / "out.mp4", keep_images=True)
     assert out.frame_count == 24
     assert [read_frame_index(im) for im in out.images] == list(range(24))
