@@ -146,3 +146,17 @@ def test_header_length_starting_with_the_pickle_byte_still_loads(tmp_path):
         pytest.fail("could not produce a header length whose first byte is 0x80")
     loaded = load_model(path)
     assert loaded.metadata["pad"] == "x" * pad
+
+
+def test_saved_model_gets_the_usual_file_mode(tmp_path):
+    # safetensors writes private 0600 files; a model shared on a machine must be readable like any output
+    import os
+
+    from vidstyle.utils.files import _DEFAULT_FILE_MODE
+
+    _, _, path = _save(tmp_path)
+    assert path.stat().st_mode & 0o777 == _DEFAULT_FILE_MODE
+    assert path.with_suffix(".json").stat().st_mode & 0o777 == _DEFAULT_FILE_MODE
+    mask = os.umask(0)
+    os.umask(mask)
+    assert _DEFAULT_FILE_MODE == 0o666 & ~mask

@@ -11,6 +11,16 @@ from typing import Iterator
 from vidstyle.errors import OutputError
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Some writers (safetensors) create private 0600 files; finished outputs get the usual umask-based mode.
+_DEFAULT_FILE_MODE = 0o666 & ~_process_umask()
+
+
 def check_output_path(path: str | os.PathLike, inputs: tuple = ()) -> Path:
     """Validate an output path before any work starts.
 
@@ -64,4 +74,6 @@ def atomic_output(path: str | os.PathLike, keep_partial: bool = False) -> Iterat
     else:
         if not tmp.exists():
             raise OutputError(f"nothing was written to {out}")
+        if tmp.is_file():
+            os.chmod(tmp, _DEFAULT_FILE_MODE)
         os.replace(tmp, out)
