@@ -160,3 +160,22 @@ def test_saved_model_gets_the_usual_file_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert _DEFAULT_FILE_MODE == 0o666 & ~mask
+
+
+def test_wheel_installed_zoo_is_found_without_a_checkout(tmp_path, monkeypatch):
+    # a wheel puts the zoo in <prefix>/share/vidstyle/models (pyproject data-files); no models/ beside the package
+    from vidstyle.models import registry
+
+    installed = tmp_path / "prefix" / "share" / "vidstyle" / "models"
+    installed.mkdir(parents=True)
+    _save(installed, name="shipped-fast")
+    monkeypatch.setattr(registry, "checkout_models_dir", lambda: tmp_path / "site-packages" / "models")
+    monkeypatch.setattr(registry, "installed_models_dir", lambda: installed)
+    assert registry.package_models_dir() == installed
+    assert registry.find_model("shipped-fast") == installed / "shipped-fast.safetensors"
+    # in a checkout, models/ (with its README) wins over a stale installed copy
+    checkout = tmp_path / "repo" / "models"
+    checkout.mkdir(parents=True)
+    (checkout / "README.md").write_text("zoo")
+    monkeypatch.setattr(registry, "checkout_models_dir", lambda: checkout)
+    assert registry.package_models_dir() == checkout

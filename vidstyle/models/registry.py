@@ -1,4 +1,4 @@
-"""Finding models by name: the package's ``models/`` folder, ``$VIDSTYLE_MODELS``, the user data folder.
+"""Finding models by name: the shipped zoo, ``$VIDSTYLE_MODELS``, the user data folder.
 
 A model's name is its file stem (``starry_night-fast``). Folders are searched in that order and the
 first match wins.
@@ -6,6 +6,7 @@ first match wins.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,27 @@ SUFFIX = ".safetensors"
 
 
 def package_models_dir() -> Path:
-    """The shipped zoo: ``models/`` beside the ``vidstyle`` package (repo root when installed editable)."""
+    """The shipped zoo.
+
+    In a checkout or editable install: ``models/`` beside the ``vidstyle`` package (the repository root).
+    In a wheel install: ``<prefix>/share/vidstyle/models``, where pyproject's data-files put it.
+    """
+    checkout = checkout_models_dir()
+    if (checkout / "README.md").is_file() or not installed_models_dir().is_dir():
+        return checkout
+    return installed_models_dir()
+
+
+def checkout_models_dir() -> Path:
+    """``models/`` beside the ``vidstyle`` package: the repository root in a checkout."""
     import vidstyle
 
     return Path(vidstyle.__file__).resolve().parents[1] / "models"
+
+
+def installed_models_dir() -> Path:
+    """Where a wheel install puts the zoo: ``<sys.prefix>/share/vidstyle/models``."""
+    return Path(sys.prefix) / "share" / "vidstyle" / "models"
 
 
 def user_models_dir() -> Path:
