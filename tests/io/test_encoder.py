@@ -77,3 +77,20 @@ def test_mp3_audio_into_mp4_is_copied(tmp_path):
     out = probe_video(tmp_path / "out.mp4")
     assert out.audio[0].codec.startswith("mp3") and not audio.transcoded
     assert out.audio[0].seconds == pytest.approx(probe_video(clip.path).audio[0].seconds, abs=0.001)
+
+
+@pytest.mark.parametrize("preset", ["medium", "veryfast", "superfast"])  # x264 uses B-frames at these presets
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_sink_driven_directly_keeps_the_last_frames_with_b_frames(tmp_path, preset, suffix):
+    # the encoder holds back frames for B-frame reordering; close() must drain every one of them
+    for frames in (1, 2, 7, 17):
+        path = tmp_path / f"out-{frames}{suffix}"
+        sink = VideoFileSink(path, fps=Fraction(30), settings=EncoderSettings(preset=preset, crf=18))
+        for i in range(frames):
+            sink.write(Frame(image=pattern_frame(i, 96, 64), pts=i, time_base=Fraction(1, 30), index=i))
+        sink.close()
+        assert sink.frames_written == frames
+        out = probe_video(path, keep_images=True)
+        assert out.frame_count == frames, (preset, suffix, frames)
+        assert [read_frame_index(im) for im in out.images] == list(range(frames))
+        assert abs(out.times[-1] - Fraction(frames - 1, 30)) <= Fraction(1, 1000)  # mkv stores milliseconds
