@@ -28,12 +28,21 @@ def _squared_norm(flow: np.ndarray) -> np.ndarray:
     return u * u + v * v
 
 
-def disocclusion_mask(flow_ab: np.ndarray, flow_ba: np.ndarray, alpha1: float = 0.01, alpha2: float = 0.5) -> np.ndarray:
+def disocclusion_mask(
+    flow_ab: np.ndarray,
+    flow_ba: np.ndarray,
+    alpha1: float = 0.01,
+    alpha2: float = 0.5,
+    points: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(H, W) bool, True where A's pixel has no counterpart in B: the round trip misses
-    (|w + ŵ|² > alpha1·(|w|² + |ŵ|²) + alpha2) or x + w(x) leaves the image."""
+    (|w + ŵ|² > alpha1·(|w|² + |ŵ|²) + alpha2) or x + w(x) leaves the image.
+
+    ``points``: ``sample_points(flow_ab)`` when the caller has them already (saves recomputing them).
+    """
     # Inlined consistency_error: the sample points are computed once for the warp and the inside test.
     h, w = flow_ab.shape[:2]
-    mx, my = sample_points(flow_ab)
+    mx, my = points if points is not None else sample_points(flow_ab)
     back = cv2.remap(flow_ba, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     err = _squared_norm(flow_ab + back)
     ref = _squared_norm(flow_ab) + _squared_norm(back)

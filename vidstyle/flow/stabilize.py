@@ -16,7 +16,7 @@ import numpy as np
 
 from vidstyle.flow.estimate import FlowConfig, FlowEstimator, full_resolution_sample_map
 from vidstyle.flow.occlusion import disocclusion_mask
-from vidstyle.flow.warp import warp_image
+from vidstyle.flow.warp import sample_points
 
 
 _INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
@@ -92,8 +92,9 @@ class FlowStabilizer:
         # Flow current→previous (to pull the previous output into the current frame) and back, at low resolution.
         flow_cp = self._flow.flow_prepared(gray, prev_gray)
         flow_pc = self._flow.flow_prepared(prev_gray, gray)
-        occluded = disocclusion_mask(flow_cp, flow_pc)
-        photometric = cv2.absdiff(gray, warp_image(prev_gray, flow_cp))
+        points = sample_points(flow_cp)  # shared by the round-trip check and the photometric check
+        occluded = disocclusion_mask(flow_cp, flow_pc, points=points)
+        photometric = cv2.absdiff(gray, cv2.remap(prev_gray, *points, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
         occluded |= photometric > self.config.photometric_threshold
         self.last_visible_fraction = 1.0 - float(occluded.mean())
         if self.last_visible_fraction < 1.0 - self.config.scene_cut_fraction:
