@@ -1,6 +1,6 @@
 import torch
 
-from vidstyle.losses import content_loss, gram_matrix, style_loss, temporal_loss, tv_loss
+from vidstyle.losses import content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 
 
 def _feats(seed=0, shape=(2, 8, 10, 12)):
@@ -62,3 +62,22 @@ def test_temporal_loss_respects_occlusion_mask():
     assert temporal_loss(x, w).item() > 0
     mask[..., :4] = 0
     assert temporal_loss(x, w, mask).item() == 0
+
+
+def test_grid_loss_sees_a_stride_locked_grid_but_not_texture():
+    g = torch.Generator().manual_seed(0)
+    texture = (0.5 + 0.1 * torch.randn(2, 3, 128, 160, generator=g)).clamp(0, 1)  # strong detail, not grid-locked
+    yy, xx = torch.meshgrid(torch.arange(128.0), torch.arange(160.0), indexing="ij")
+    smooth = (0.3 + 0.4 * xx / 160 + 0.2 * yy / 128).expand(2, 3, 128, 160)
+    columns = 0.02 * ((xx % 4) == 0).float()  # faint period-4 vertical lines, as the trained nets drew
+    checker = 0.02 * (((xx + yy) % 2) * 2 - 1)  # period-2 checkerboard
+    assert grid_loss(smooth).item() < 1e-7  # only the replicate-padded edges of a ramp leave any detail
+    assert grid_loss(texture).item() < 2e-5  # random detail averages out over the phases
+    for pattern in (columns, checker):
+        assert grid_loss((smooth + pattern).clamp(0, 1)).item() > 2e-5
+        assert grid_loss((texture + pattern).clamp(0, 1)).item() > 5 * grid_loss(texture).item()
+    # differentiable: a step against its gradient shrinks the grid
+    x = (smooth + columns).clone().requires_grad_(True)
+    loss = grid_loss(x)
+    loss.backward()
+    assert grid_loss(x.detach() - 1e3 * x.grad).item() < loss.item()

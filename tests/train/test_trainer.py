@@ -113,6 +113,17 @@ def test_temporal_training_logs_a_temporal_loss(tmp_path, photo_folder):
     assert load_model(tmp_path / "out" / "toy-fast.safetensors").metadata["temporal"] is True
 
 
+def test_grid_penalty_is_logged_and_can_be_turned_off(tmp_path, photo_folder):
+    train(_config(tmp_path, photo_folder, steps=4, log_every=2), log=lambda s: None)
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert all(r["grid"] > 0 for r in log)
+    assert load_model(tmp_path / "out" / "toy-fast.safetensors").metadata["training"]["grid_weight"] == 1e8
+    train(_config(tmp_path, photo_folder, steps=2, log_every=2, grid_weight=0.0, run_dir=tmp_path / "run0"),
+          log=lambda s: None)
+    log = [json.loads(line) for line in (tmp_path / "run0" / "log.jsonl").read_text().splitlines()]
+    assert all(r["grid"] == 0 for r in log)
+
+
 def test_synthetic_motion_is_small_smooth_and_masked():
     g = torch.Generator().manual_seed(0)
     flow = random_flow(2, 40, 50, g)

@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
     p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
+    p.add_argument("--grid-weight", type=float, default=d.grid_weight,
+                   help=f"penalty on patterns locked to the network's stride-4 pixel grid (default {d.grid_weight:g}; 0 turns it off)")
     p.add_argument("--style-layers", default=",".join(d.style_layers), help="VGG19 layers for the style loss")
     p.add_argument("--content-layers", default=",".join(d.content_layers), help="VGG19 layers for the content loss")
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="steps between checkpoints")
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         style=args.style, data=args.data, out=args.out, arch=args.arch,
         arch_params=_parse_arch_params(args.arch_param), steps=args.steps, max_minutes=args.max_minutes,
         batch=args.batch, size=args.size, style_size=args.style_size, lr=args.lr,
-        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
+        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
         style_layers=tuple(s for s in args.style_layers.split(",") if s),
         content_layers=tuple(s for s in args.content_layers.split(",") if s),
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,

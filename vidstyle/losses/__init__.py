@@ -1,5 +1,5 @@
 """Loss network (VGG19) and the content, style, total-variation and temporal losses."""
-from vidstyle.losses.functional import content_loss, gram_matrix, style_loss, temporal_loss, tv_loss
+from vidstyle.losses.functional import content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vidstyle.losses.vgg import LAYER_NAMES, VGG19Features, check_layers, load_vgg19_weights
 
 # Layer defaults of Gatys et al. 2016, in VGG19 names.
@@ -15,6 +15,7 @@ __all__ = [
     "gram_matrix",
     "style_loss",
     "tv_loss",
+    "grid_loss",
     "temporal_loss",
     "GATYS_STYLE_LAYERS",
     "GATYS_CONTENT_LAYERS",

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 
 from vidstyle.errors import InputError, ModelError
-from vidstyle.losses import VGG19Features, content_loss, gram_matrix, style_loss, temporal_loss, tv_loss
+from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vidstyle.models import build_network, full_arch_params, load_model, save_model
 from vidstyle.train.config import TrainConfig
 from vidstyle.train.data import PhotoCrops, to_numpy_image
@@ -30,7 +30,7 @@ from vidstyle.utils.device import cpu_supports_bf16, resolve_device
 from vidstyle.utils.files import atomic_output
 from vidstyle.utils.image import load_image, save_image
 
-LOSS_NAMES = ("content", "style", "tv", "temporal", "total")
+LOSS_NAMES = ("content", "style", "tv", "grid", "temporal", "total")
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -153,6 +153,7 @@ class Trainer:
             content_loss(y_feats[k].float(), x_feats[k].float()) for k in c.content_layers)
         out["style"] = c.style_weight * style_loss({k: y_feats[k].float() for k in c.style_layers}, self.style_grams)
         out["tv"] = c.tv_weight * tv_loss(y.float()) if c.tv_weight else y.new_zeros(())
+        out["grid"] = c.grid_weight * grid_loss(y.float(), c.grid_period) if c.grid_weight else y.new_zeros(())
         if c.temporal:
             flow = random_flow(b, x.shape[2], x.shape[3], self.generator).to(self.device)
             moved_x = move(x, flow) + c.temporal_noise * torch.randn(x.shape, generator=self.generator).to(self.device)
@@ -161,7 +162,7 @@ class Trainer:
                                                                 target.float(), inside(flow))
         else:
             out["temporal"] = y.new_zeros(())
-        out["total"] = out["content"] + out["style"] + out["tv"] + out["temporal"]
+        out["total"] = out["content"] + out["style"] + out["tv"] + out["grid"] + out["temporal"]
         return out
 
     @property
