@@ -53,7 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="autocast dtype (auto: bf16 on CPUs with AVX512-BF16/AMX, fp16 on CUDA, else fp32)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--temporal", action="store_true",
-                   help="add the Ruder et al. 2018 temporal loss on synthetic motion (stable video output)")
+                   help="add the Ruder et al. 2018 temporal loss on synthetic motion, or on real video with "
+                   "--video-data (stable video output)")
+    p.add_argument("--video-data", type=Path, default=None, metavar="DIR",
+                   help="folder of videos (searched recursively): the temporal loss uses their consecutive frames "
+                   "with DIS flow and occlusion masks instead of synthetic motion; needs --temporal")
+    p.add_argument("--video-pairs", type=int, default=d.video_pairs,
+                   help=f"frame pairs kept from --video-data, spread over the videos (default {d.video_pairs})")
     p.add_argument("--temporal-weight", type=float, default=d.temporal_weight, help=f"default {d.temporal_weight}")
     p.add_argument("--style-name", default=None, help="style name stored in the metadata (default: the file stem)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -90,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         content_layers=tuple(s for s in args.content_layers.split(",") if s),
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,
         seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
-        temporal_weight=args.temporal_weight, init=args.init, resume=args.resume, run_dir=args.run_dir,
+        temporal_weight=args.temporal_weight, video_data=args.video_data, video_pairs=args.video_pairs,
+        init=args.init, resume=args.resume, run_dir=args.run_dir,
         threads=args.threads, progress=not args.no_progress, style_name=args.style_name,
     )
     result = train(config)

@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from vidstyle.errors import InputError
+
 # Loss layers. Style: Johnson et al. 2016 (relu1_2 … relu4_3). Content: relu2_2 as in pytorch/examples
 # fast_neural_style: a shallow content layer keeps edges and shapes, so the photo stays recognisable.
 DEFAULT_STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
@@ -51,6 +53,10 @@ class TrainConfig:
     temporal: bool = False
     temporal_weight: float = 5e7
     temporal_noise: float = 0.02  # std of the noise added to the moved frame (Ruder et al. 2018)
+    # Folder of real videos: the temporal loss then uses consecutive frames with DIS flow and occlusion masks
+    # (train.video_pairs) instead of synthetic motion. The pool holds video_pairs crops, 11·size² bytes each.
+    video_data: Optional[Path] = None
+    video_pairs: int = 512
     init: Optional[str] = None  # start from this model's weights (e.g. fine-tune a finished model)
     resume: Optional[Path] = None
     run_dir: Optional[Path] = None
@@ -58,10 +64,16 @@ class TrainConfig:
     progress: bool = True
     style_name: Optional[str] = None
 
+    def __post_init__(self) -> None:
+        if self.video_data is not None and not self.temporal:
+            raise InputError("--video-data needs --temporal: the video frame pairs only feed the temporal loss")
+        if self.video_pairs < 1:
+            raise InputError(f"--video-pairs must be at least 1, got {self.video_pairs}")
+
     def to_metadata(self) -> dict[str, Any]:
         """JSON-friendly settings for model metadata (paths as strings, machine-local fields dropped)."""
         d = asdict(self)
-        for k in ("style", "data", "out", "resume", "run_dir"):
+        for k in ("style", "data", "out", "resume", "run_dir", "video_data"):
             d[k] = None if d[k] is None else str(d[k])
         for k in ("style_layers", "content_layers"):
             d[k] = list(d[k])

@@ -2,7 +2,8 @@
 
 Per step: a batch of random photo crops x goes through the network; VGG19 content loss against x,
 style loss against the style image's Gram matrices, optional total variation and, with ``temporal``,
-the Ruder et al. 2018 loss ‖net(move(x) + noise) − move(net(x))‖² on a random synthetic motion.
+the Ruder et al. 2018 loss ‖net(move(x) + noise) − move(net(x))‖² on a random synthetic motion, or, with
+``video_data``, ‖net(cur) − move(net(prev), flow)‖² on consecutive video frames with DIS flow, masked by occlusion.
 Checkpoints (.safetensors, no pickles) hold the network, Adam's state and the step; ``resume`` continues.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from vidstyle.models import build_network, full_arch_params, load_model, save_mo
 from vidstyle.train.config import TrainConfig
 from vidstyle.train.data import PhotoCrops, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
+from vidstyle.train.video_pairs import VideoFramePairs
 from vidstyle.utils.device import cpu_supports_bf16, resolve_device
 from vidstyle.utils.files import atomic_output
 from vidstyle.utils.image import load_image, save_image
@@ -86,6 +88,12 @@ class Trainer:
         self.style_sha256 = file_sha256(style_path)
         self.style_name = c.style_name or style_path.stem
         self.data = PhotoCrops(c.data, c.size, seed=c.seed)
+        self.video_pairs: Optional[VideoFramePairs] = None
+        if c.temporal and c.video_data is not None:
+            started = time.perf_counter()
+            self.video_pairs = VideoFramePairs(c.video_data, c.size, max_pairs=c.video_pairs, seed=c.seed)
+            self.log(f"video frame pairs: {len(self.video_pairs)} from {self.video_pairs.videos_used} videos "
+                     f"in {time.perf_counter() - started:.1f} s")
 
         layers = tuple(dict.fromkeys((*c.style_layers, *c.content_layers)))
         self.vgg = VGG19Features(layers).to(self.device)
@@ -154,7 +162,9 @@ class Trainer:
         out["style"] = c.style_weight * style_loss({k: y_feats[k].float() for k in c.style_layers}, self.style_grams)
         out["tv"] = c.tv_weight * tv_loss(y.float()) if c.tv_weight else y.new_zeros(())
         out["grid"] = c.grid_weight * grid_loss(y.float(), c.grid_period) if c.grid_weight else y.new_zeros(())
-        if c.temporal:
+        if self.video_pairs is not None:
+            out["temporal"] = c.temporal_weight * self.video_temporal_loss(b)
+        elif c.temporal:
             flow = random_flow(b, x.shape[2], x.shape[3], self.generator).to(self.device)
             moved_x = move(x, flow) + c.temporal_noise * torch.randn(x.shape, generator=self.generator).to(self.device)
             target = move(y, flow)
@@ -164,6 +174,16 @@ class Trainer:
             out["temporal"] = y.new_zeros(())
         out["total"] = out["content"] + out["style"] + out["tv"] + out["grid"] + out["temporal"]
         return out
+
+    def video_temporal_loss(self, batch_size: int) -> torch.Tensor:
+        """Unweighted temporal loss on a batch of real consecutive frames: ‖net(cur) − move(net(prev))‖² where
+        cur is visible in prev. Both frames go through the network in one pass, so they share batch statistics."""
+        prev, cur, flow, mask = (t.to(self.device) for t in self.video_pairs.batch(batch_size, self.generator))
+        frames = torch.cat([prev, cur])
+        if self.device.type == "cpu":
+            frames = frames.contiguous(memory_format=torch.channels_last)
+        styled_prev, styled_cur = self.network(frames).float().chunk(2)
+        return temporal_loss(styled_cur, move(styled_prev, flow), mask)
 
     @property
     def vgg_layers(self) -> tuple[str, ...]:
@@ -244,6 +264,7 @@ class Trainer:
             "steps": self.step,
             "losses": losses,
             "temporal": bool(c.temporal),
+            "temporal_source": ("video" if self.video_pairs is not None else "synthetic") if c.temporal else None,
             "train_wall_time_s": round(self.elapsed, 1),
             "train_device": str(self.device),
             "train_precision": str(self.autocast_dtype or "fp32").replace("torch.", ""),
