@@ -2,8 +2,10 @@
 
     .venv/bin/python tools/zoo_table.py
 
-"1.25× time": training wall time until the logged style loss (a 10-step mean, runs/<name>/log.jsonl) first
-came within 1.25× of the final one; the training-speed figure of issue 4.
+"1.25× time": training wall time until the style loss, smoothed over 100 steps (a rolling mean of ten
+10-step log lines), first came within 1.25× of the final smoothed value (the last 100 steps); the
+training-speed figure of issue 4. The log is the newest runs/**/<name>/log.jsonl (the run that made the
+shipped weights).
 """
 from __future__ import annotations
 
@@ -13,17 +15,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def time_to_fraction(log: Path, factor: float = 1.25) -> tuple[float, int] | None:
+def time_to_fraction(log: Path, factor: float = 1.25, window: int = 10) -> tuple[float, int] | None:
+    """(training seconds, step) when the rolling-mean style loss first came within ``factor`` of its final value."""
     if not log.is_file():
         return None
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    if not rows:
+    if len(rows) < window:
         return None
-    final = rows[-1]["style"]
-    for r in rows:
-        if r["style"] <= factor * final:
-            return r["time_s"], r["step"]
+    smooth = [sum(r["style"] for r in rows[i + 1 - window:i + 1]) / window for i in range(window - 1, len(rows))]
+    final = smooth[-1]
+    for value, row in zip(smooth, rows[window - 1:]):
+        if value <= factor * final:
+            return row["time_s"], row["step"]
     return None
+
+
+def training_log(name: str) -> Path:
+    """The newest log of a run that wrote this model (runs/<name>/ or runs/<session>/<name>/)."""
+    logs = sorted((ROOT / "runs").glob(f"**/{name}/log.jsonl"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else ROOT / "runs" / name / "log.jsonl"
 
 
 def main() -> None:
@@ -33,7 +43,7 @@ def main() -> None:
         meta = json.loads(meta_path.read_text())
         t = meta.get("training", {})
         losses = meta.get("losses", {})
-        reach = time_to_fraction(ROOT / "runs" / meta_path.stem / "log.jsonl")
+        reach = time_to_fraction(training_log(meta_path.stem))
         reach_s = f"{reach[0] / 60:.1f} min (step {reach[1]})" if reach else "n/a"
         extra = " + temporal" if meta.get("temporal") else ""
         print(f"| {meta_path.stem} | {meta.get('style_image')} | {meta['architecture']}{extra} | "

@@ -177,7 +177,7 @@ class Trainer:
 
     def video_temporal_loss(self, batch_size: int) -> torch.Tensor:
         """Unweighted temporal loss on a batch of real consecutive frames: ‖net(cur) − move(net(prev))‖² where
-        cur is visible in prev. Both frames go through the network in one pass, so they share batch statistics."""
+        cur is visible in prev. Both frames go through the network in one batched pass (instance norm stays per frame)."""
         prev, cur, flow, mask = (t.to(self.device) for t in self.video_pairs.batch(batch_size, self.generator))
         frames = torch.cat([prev, cur])
         if self.device.type == "cpu":
