@@ -124,6 +124,17 @@ def test_grid_penalty_is_logged_and_can_be_turned_off(tmp_path, photo_folder):
     assert all(r["grid"] == 0 for r in log)
 
 
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_init_chain_records_the_earlier_runs(tmp_path, photo_folder):
+    first = train(_config(tmp_path, photo_folder, steps=3, log_every=3), log=lambda s: None).path
+    second = train(_config(tmp_path, photo_folder, steps=2, log_every=2, init=str(first), run_dir=tmp_path / "run2",
+                           out=tmp_path / "out" / "toy2-fast.safetensors"), log=lambda s: None).path
+    meta = load_model(second).metadata
+    assert [(r["model"], r["steps"]) for r in meta["history"]] == [("toy-fast", 3)]
+    assert meta["steps"] == 2 and meta["total_steps"] == 5
+    assert meta["total_train_wall_time_s"] >= meta["train_wall_time_s"]
+
+
 def test_synthetic_motion_is_small_smooth_and_masked():
     g = torch.Generator().manual_seed(0)
     flow = random_flow(2, 40, 50, g)

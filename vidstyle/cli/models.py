@@ -24,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _summary(meta: dict) -> str:
     losses = meta.get("losses") or {}
-    minutes = meta.get("train_wall_time_s")
-    parts = [meta.get("architecture", "?"), f"{meta.get('steps', '?')} steps"]
+    # Totals over every run that led to the weights (--init chains), when recorded.
+    minutes = meta.get("total_train_wall_time_s", meta.get("train_wall_time_s"))
+    parts = [meta.get("architecture", "?"), f"{meta.get('total_steps', meta.get('steps', '?'))} steps"]
     if meta.get("temporal"):
         parts.append("temporal")
     if minutes:
@@ -69,9 +70,12 @@ def run_info(args: argparse.Namespace) -> int:
         ("parameters", f"{count_parameters(loaded.network):,}"),
         ("style", f"{meta.get('style_name')} ({meta.get('style_image')}, sha256 {str(meta.get('style_image_sha256'))[:12]}…)"),
         ("temporal", str(bool(meta.get("temporal")))),
-        ("steps", str(meta.get("steps"))),
+        ("steps", str(meta.get("steps")) + (f" (+{meta['total_steps'] - meta['steps']} in earlier runs: "
+                                            + ", ".join(f"{r['model']} {r['steps']}" for r in meta["history"]) + ")"
+                                            if meta.get("history") else "")),
         ("training", ", ".join(f"{k} {training[k]}" for k in ("size", "batch", "style_size", "lr", "content_weight",
-                                                              "style_weight", "tv_weight") if k in training)),
+                                                              "style_weight", "tv_weight", "grid_weight",
+                                                              "temporal_weight") if k in training)),
         ("wall time", f"{meta['train_wall_time_s'] / 60:.1f} min on {meta.get('train_device')} "
                       f"({meta.get('train_threads')} threads, {meta.get('train_precision')})"
                       if meta.get("train_wall_time_s") else "?"),

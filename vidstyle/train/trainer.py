@@ -69,6 +69,21 @@ class TrainResult:
     interrupted: bool = False
 
 
+def training_history(metadata: dict, name: str) -> list[dict]:
+    """The runs that produced a model, oldest first: its own ``history`` plus the model's last run."""
+    history = list(metadata.get("history", []))
+    training = metadata.get("training", {})
+    history.append({
+        "model": name,
+        "steps": int(metadata.get("steps") or 0),
+        "train_wall_time_s": float(metadata.get("train_wall_time_s") or 0.0),
+        "size": training.get("size"),
+        "batch": training.get("batch"),
+        "temporal": bool(metadata.get("temporal")),
+    })
+    return history
+
+
 class Trainer:
     """Trains one network for one style. Build it, then call :meth:`train`."""
 
@@ -102,6 +117,7 @@ class Trainer:
             feats = self.vgg(style_t, c.style_layers)
             self.style_grams = {k: gram_matrix(v.float()) for k, v in feats.items()}
 
+        self.init_history: list[dict] = []
         self.arch_params = full_arch_params(c.arch, **c.arch_params)
         self.network = build_network(c.arch, **self.arch_params)
         if c.init:
@@ -109,6 +125,7 @@ class Trainer:
             if init.metadata["architecture"] != c.arch:
                 raise ModelError(f"--init model {c.init} is a {init.metadata['architecture']} network, not {c.arch}")
             self.arch_params = dict(init.metadata["arch_params"])
+            self.init_history = training_history(init.metadata, init.name)
             self.network = build_network(c.arch, **self.arch_params)
             self.network.load_state_dict(init.network.state_dict())
         self.network.to(self.device).train()
@@ -270,6 +287,12 @@ class Trainer:
             "train_precision": str(self.autocast_dtype or "fp32").replace("torch.", ""),
             "train_threads": torch.get_num_threads() if self.device.type == "cpu" else None,
         }
+        if self.init_history:
+            # Earlier runs this one continued (--init): total steps and time say what the weights cost.
+            meta["history"] = self.init_history
+            meta["total_steps"] = self.step + sum(run["steps"] for run in self.init_history)
+            meta["total_train_wall_time_s"] = round(
+                self.elapsed + sum(run["train_wall_time_s"] for run in self.init_history), 1)
         return save_model(c.out, self.network, meta)
 
     # -- the loop --------------------------------------------------------------------------------------------
