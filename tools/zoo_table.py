@@ -37,7 +37,7 @@ def training_log(name: str) -> Path:
 
 
 def main() -> None:
-    print("| model | style image | arch | train size / batch | steps | wall time (2 cores) | final content / style loss | 1.25× style-loss time |")
+    print("| model | style image | arch | train size / batch | steps (runs) | training time | final content / style loss | 1.25× style-loss time |")
     print("|---|---|---|---|---|---|---|---|")
     for meta_path in sorted((ROOT / "models").glob("*.json")):
         meta = json.loads(meta_path.read_text())
@@ -46,9 +46,13 @@ def main() -> None:
         reach = time_to_fraction(training_log(meta_path.stem))
         reach_s = f"{reach[0] / 60:.1f} min (step {reach[1]})" if reach else "n/a"
         extra = " + temporal" if meta.get("temporal") else ""
+        runs = [*meta.get("history", []), {"steps": meta.get("steps")}]
+        steps = " + ".join(str(r["steps"]) for r in runs)
+        total_steps = meta.get("total_steps", meta.get("steps"))
+        minutes = meta.get("total_train_wall_time_s", meta.get("train_wall_time_s", 0)) / 60
         print(f"| {meta_path.stem} | {meta.get('style_image')} | {meta['architecture']}{extra} | "
-              f"{t.get('size')} / {t.get('batch')} | {meta.get('steps')} | "
-              f"{meta.get('train_wall_time_s', 0) / 60:.1f} min ({meta.get('train_precision')}) | "
+              f"{t.get('size')} / {t.get('batch')} | {total_steps}" + (f" ({steps})" if len(runs) > 1 else "") + " | "
+              f"{minutes:.0f} min ({meta.get('train_precision')}, {meta.get('train_threads')} thread(s) last run) | "
               f"{losses.get('content', 0):.3g} / {losses.get('style', 0):.3g} | {reach_s} |")
 
 
