@@ -53,6 +53,27 @@ def rotate_image(image: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=quarter_turns)) if quarter_turns else image
 
 
+def header_duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Optional[float]:
+    """The stream's duration in seconds from the header, else the container's; None when neither is stored."""
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def header_frame_count(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> Optional[int]:
+    """Frames in the stream from its header: the stored count, else duration × frame rate rounded up
+    (mkv and webm store no count); None when neither is known. An estimate: decoding may yield one fewer."""
+    if stream.frames:
+        return int(stream.frames)
+    fps = stream.average_rate or stream.guessed_rate or stream.base_rate
+    duration = header_duration(container, stream)
+    if duration is None or not fps:
+        return None
+    return max(0, math.ceil(duration * float(fps)))
+
+
 class FileSource:
     """Decode a video file or URL into :class:`Frame` objects.
 
@@ -134,16 +155,11 @@ class FileSource:
         stream = self._stream
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = Fraction(fps) if fps else None
-        duration = None
-        if stream.duration is not None and stream.time_base:
-            duration = float(stream.duration * stream.time_base)
-        elif self._container.duration:
-            duration = self._container.duration / av.time_base
-        frame_count = stream.frames or None
-        if self.start is not None or self.end is not None or frame_count is None:
-            if duration is not None and fps:
-                span = min(duration, self.end or duration) - (self.start or 0.0)
-                frame_count = max(0, math.ceil(span * fps))
+        duration = header_duration(self._container, stream)
+        frame_count = header_frame_count(self._container, stream)
+        if (self.start is not None or self.end is not None) and duration is not None and fps:
+            span = min(duration, self.end or duration) - (self.start or 0.0)
+            frame_count = max(0, math.ceil(span * fps))
         return StreamInfo(
             width=self.width,
             height=self.height,

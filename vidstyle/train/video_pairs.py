@@ -20,7 +20,7 @@ import torch
 from vidstyle.errors import InputError
 from vidstyle.flow.estimate import FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
-from vidstyle.io.file import rotate_image
+from vidstyle.io.file import header_frame_count, rotate_image
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v"}
 
@@ -110,7 +110,7 @@ class VideoFramePairs:
                 if not container.streams.video:
                     warnings.warn(f"skipping {path}: no video stream", stacklevel=3)
                     return None
-                frames = estimated_frame_count(container, container.streams.video[0])
+                frames = header_frame_count(container, container.streams.video[0])
         except av.error.FFmpegError as exc:
             warnings.warn(f"skipping unreadable training video {path}: {exc}", stacklevel=3)
             return None
@@ -210,17 +210,3 @@ class VideoFramePairs:
         samples = [self.pair(i, f) for i, f in zip(indices, flips)]
         return tuple(torch.stack(parts) for parts in zip(*samples))  # type: ignore[return-value]
 
-
-def estimated_frame_count(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
-    """Frames in the stream from its header: the stored count, else duration × frame rate (mkv and webm
-    store no count); 0 when neither is known."""
-    if stream.frames:
-        return int(stream.frames)
-    fps = stream.average_rate or stream.guessed_rate
-    if stream.duration is not None and stream.time_base:
-        duration = float(stream.duration * stream.time_base)
-    elif container.duration:
-        duration = container.duration / av.time_base
-    else:
-        return 0
-    return int(round(duration * float(fps))) if fps else 0
