@@ -64,3 +64,33 @@ def test_fast_residual_output_starts_near_the_identity():
         near = (build_network("fast")(x) - x).abs().mean()
         plain = (build_network("fast", residual_output=False)(x) - x).abs().mean()
     assert near < 0.05 < plain
+
+
+def test_project_first_upsampling_equals_projecting_after_interpolation():
+    """The 1×1 projection commutes with bilinear ×2, so ProjectUpsample's first two steps equal
+    interpolating the wide tensor and projecting after (what the older decoder's order would do)."""
+    import torch.nn.functional as F
+
+    from vidstyle.models.networks import ProjectUpsample
+
+    torch.manual_seed(0)
+    up = ProjectUpsample(12, 4)
+    x = torch.rand(1, 12, 9, 11)
+    first = F.interpolate(up.project(x), scale_factor=2, mode="bilinear", align_corners=False)
+    after = up.project(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
+    assert torch.allclose(first, after, atol=1e-5)
+
+
+def test_model_files_from_before_project_first_load_with_the_old_decoder(tmp_path):
+    from vidstyle.models import load_model, save_model
+
+    torch.manual_seed(0)
+    params = full_arch_params("fast", project_first=False)
+    old = build_network("fast", **params).eval()
+    del params["project_first"]  # files written before the option existed do not name it
+    path = save_model(tmp_path / "old.safetensors", old, {"architecture": "fast", "arch_params": params})
+    loaded = load_model(path).network
+    x = torch.rand(1, 3, 32, 40)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), old(x))
+    assert count_parameters(loaded) > count_parameters(build_network("fast"))

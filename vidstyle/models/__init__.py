@@ -7,6 +7,7 @@ from vidstyle.models.networks import (
     build_network,
     count_parameters,
     full_arch_params,
+    stored_arch_params,
 )
 from vidstyle.models.registry import ModelInfo, find_model, list_models, search_path
 
@@ -17,6 +18,7 @@ __all__ = [
     "build_network",
     "count_parameters",
     "full_arch_params",
+    "stored_arch_params",
     "save_model",
     "load_model",
     "read_metadata",

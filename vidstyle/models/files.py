@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from vidstyle import __version__
 from vidstyle.errors import ModelError
-from vidstyle.models.networks import ARCHITECTURES, build_network
+from vidstyle.models.networks import ARCHITECTURES, build_network, stored_arch_params
 from vidstyle.utils.files import atomic_output, check_output_path
 
 METADATA_KEY = "vidstyle"
@@ -151,7 +151,7 @@ def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cp
     path = find_model(name_or_path)
     meta = read_metadata(path)
     try:
-        network = build_network(meta["architecture"], **meta["arch_params"])
+        network = build_network(meta["architecture"], **stored_arch_params(meta["architecture"], meta["arch_params"]))
     except (TypeError, ValueError) as exc:
         raise ModelError(f"{path}: cannot build {meta['architecture']} with {meta['arch_params']}: {exc}") from exc
     try:

@@ -164,6 +164,24 @@ class SmoothUpsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False))
 
 
+class ProjectUpsample(nn.Module):
+    """1×1 projection cin → cout at the low resolution, bilinear ×2, then a separable convolution.
+
+    The same function class as :class:`SmoothUpsample` followed by a projection, minus the wide depthwise
+    stage: the 1×1 convolution commutes with bilinear interpolation, so doing it first means only ``cout``
+    channels (not ``cin``) are interpolated and filtered at the doubled resolution. In the fast net
+    (48 → 16 channels) that took 720p from 30.4 to 26.7 ms under OpenVINO bf16 on 2 cores.
+    """
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.project = nn.Conv2d(cin, cout, 1)
+        self.conv = SeparableConv(cout, cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.interpolate(self.project(x), scale_factor=2, mode="bilinear", align_corners=False))
+
+
 class BinomialBlur(nn.Module):
     """Fixed 3×3 binomial filter ([1, 2, 1] ⊗ [1, 2, 1] / 16) per channel, reflection padded.
 
@@ -212,13 +230,15 @@ class FastNet(StrideMultiplePad):
     halves the OpenVINO time at 640×480) or a second bilinear + separable stage and a 3×3 RGB conv
     (``"bilinear"``); ``deblock`` follows the shuffle with a fixed binomial blur (no period-2 checkerboard).
     ``residual_output``: return x + the decoder's output (a global skip), so an untrained net is close to the
-    identity. With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
+    identity. ``project_first``: the first upsampling stage projects to c/3 channels before interpolating
+    (:class:`ProjectUpsample`; 12% faster at 720p); files from before this option load with it off.
+    With the defaults (48 channels, 4 blocks) it has about 32 k parameters.
     """
 
     stride = 4
 
     def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle",
-                 residual_output: bool = True, deblock: bool = True) -> None:
+                 residual_output: bool = True, deblock: bool = True, project_first: bool = True) -> None:
         super().__init__()
         self.residual_output = residual_output
         mid = max(8, channels // 3)
@@ -235,8 +255,8 @@ class FastNet(StrideMultiplePad):
             last = [ShuffleUpsample(mid, 3)] + ([BinomialBlur(3)] if deblock else [])
         else:
             raise ValueError(f"unknown last_upsample {last_upsample!r}: use shuffle or bilinear")
-        self.decoder = nn.Sequential(
-            SmoothUpsample(channels, mid), _norm(norm, mid), nn.ReLU(), *last)
+        first = ProjectUpsample(channels, mid) if project_first else SmoothUpsample(channels, mid)
+        self.decoder = nn.Sequential(first, _norm(norm, mid), nn.ReLU(), *last)
 
         if residual_output:
             # Start as the identity: the net only has to learn the change the style makes, so content is kept
@@ -251,6 +271,16 @@ class FastNet(StrideMultiplePad):
 
 
 ARCHITECTURES: dict[str, type[nn.Module]] = {"quality": QualityNet, "fast": FastNet}
+
+
+# Parameters added after models were first saved, with the value that reproduces those older files.
+_LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"fast": {"project_first": False}}
+
+
+def stored_arch_params(arch: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The constructor parameters for ``params`` read from a model file: parameters the file predates
+    get the value the network had when it was written, not today's default."""
+    return {**_LEGACY_DEFAULTS.get(arch, {}), **params}
 
 
 def build_network(arch: str, **params: Any) -> nn.Module:

@@ -23,7 +23,7 @@ import torch.nn as nn
 
 from vidstyle.errors import InputError, ModelError
 from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
-from vidstyle.models import build_network, full_arch_params, load_model, save_model
+from vidstyle.models import build_network, full_arch_params, load_model, save_model, stored_arch_params
 from vidstyle.train.config import TrainConfig
 from vidstyle.train.data import PhotoCrops, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
@@ -124,7 +124,7 @@ class Trainer:
             init = load_model(c.init)
             if init.metadata["architecture"] != c.arch:
                 raise ModelError(f"--init model {c.init} is a {init.metadata['architecture']} network, not {c.arch}")
-            self.arch_params = dict(init.metadata["arch_params"])
+            self.arch_params = stored_arch_params(c.arch, init.metadata["arch_params"])
             self.init_history = training_history(init.metadata, init.name)
             self.network = build_network(c.arch, **self.arch_params)
             self.network.load_state_dict(init.network.state_dict())
