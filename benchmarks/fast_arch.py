@@ -3,7 +3,7 @@
 This is the measurement that chose the ``fast`` architecture (see models/README.md). The machine is shared,
 so the candidates are timed interleaved (one inference of each in turn, repeated) and compared by ratio.
 
-    .venv/bin/python benchmarks/fast_arch.py [--runs 25] [--torch]
+    .venv/bin/python benchmarks/fast_arch.py [--runs 25] [--torch] [--width 1280 --height 720] [--only "IN shuffle"]
 """
 from __future__ import annotations
 
@@ -18,12 +18,18 @@ import torch
 from vidstyle.models.networks import build_network, count_parameters
 
 CANDIDATES = {
-    "fast c48 b4 IN shuffle": ("fast", dict(channels=48, blocks=4, norm="instance", last_upsample="shuffle")),
-    "fast c48 b4 IN bilinear": ("fast", dict(channels=48, blocks=4, norm="instance", last_upsample="bilinear")),
-    "fast c48 b4 BN shuffle": ("fast", dict(channels=48, blocks=4, norm="batch", last_upsample="shuffle")),
-    "fast c48 b4 none shuffle": ("fast", dict(channels=48, blocks=4, norm="none", last_upsample="shuffle")),
-    "fast c32 b4 IN shuffle": ("fast", dict(channels=32, blocks=4, norm="instance")),
-    "fast c64 b5 IN shuffle": ("fast", dict(channels=64, blocks=5, norm="instance")),
+    # Session 3: the first upsampling stage projecting 48 -> 16 channels before interpolating (the default now).
+    "fast c48 b4 IN shuffle PF": ("fast", dict(channels=48, blocks=4, norm="instance", project_first=True)),
+    "fast c48 b4 IN shuffle": ("fast", dict(channels=48, blocks=4, norm="instance", last_upsample="shuffle",
+                                            project_first=False)),
+    "fast c48 b4 IN bilinear": ("fast", dict(channels=48, blocks=4, norm="instance", last_upsample="bilinear",
+                                             project_first=False)),
+    "fast c48 b4 BN shuffle": ("fast", dict(channels=48, blocks=4, norm="batch", last_upsample="shuffle",
+                                             project_first=False)),
+    "fast c48 b4 none shuffle": ("fast", dict(channels=48, blocks=4, norm="none", last_upsample="shuffle",
+                                             project_first=False)),
+    "fast c32 b4 IN shuffle": ("fast", dict(channels=32, blocks=4, norm="instance", project_first=False)),
+    "fast c64 b5 IN shuffle": ("fast", dict(channels=64, blocks=5, norm="instance", project_first=False)),
     "quality (Johnson)": ("quality", {}),
 }
 
@@ -35,7 +41,12 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=640)
     ap.add_argument("--height", type=int, default=480)
     ap.add_argument("--torch", action="store_true", help="also time torch eager fp32 (slow)")
+    ap.add_argument("--only", default="", help="comma-separated substrings: time only the candidates whose label has one")
     args = ap.parse_args()
+    if args.only:
+        keep = [k for k in CANDIDATES if any(s in k for s in args.only.split(","))]
+        for k in [k for k in CANDIDATES if k not in keep]:
+            del CANDIDATES[k]
     torch.set_num_threads(2)
     import openvino as ov
 

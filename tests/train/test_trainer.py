@@ -148,3 +148,36 @@ def test_synthetic_motion_is_small_smooth_and_masked():
     shift[:, 0] = 3
     moved = move(ramp, shift)
     assert torch.allclose(moved[..., :40], ramp[..., :40] + 3)
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_distillation_makes_a_smaller_net_reproduce_the_teacher(tmp_path, photo_folder):
+    """--teacher: a 16-channel student learns a trained 48-channel model's outputs from pixels alone."""
+    teacher = train(_config(tmp_path, photo_folder, steps=20), log=lambda s: None).path
+    config = _config(tmp_path, photo_folder, teacher=str(teacher), arch_params={"channels": 16}, steps=40,
+                     out=tmp_path / "out" / "student.safetensors", run_dir=tmp_path / "student-run")
+    trainer = Trainer(config, log=lambda s: None)
+    photos = trainer.data.batch(4)
+
+    def gap():
+        with torch.no_grad():
+            return float((trainer.network.eval()(photos) - trainer.teacher(photos)).abs().mean())
+
+    before = gap()
+    trainer.network.train()
+    trainer.train()
+    after = gap()
+    assert after < 0.5 * before
+    log = [json.loads(line) for line in (tmp_path / "student-run" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["distill"] < log[0]["distill"] and log[-1]["style"] == 0.0  # no VGG losses computed
+    meta = load_model(config.out).metadata
+    assert meta["arch_params"]["channels"] == 16 and meta["training"]["teacher"] == str(teacher)
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_distillation_refuses_a_teacher_of_another_style(tmp_path, photo_folder):
+    teacher = train(_config(tmp_path, photo_folder, steps=2), log=lambda s: None).path
+    other = tmp_path / "other-style.png"
+    Image.fromarray(synthetic_scene(64, 64, seed=9)).save(other)
+    with pytest.raises(InputError, match="another style image"):
+        Trainer(_config(tmp_path, photo_folder, style=other, teacher=str(teacher)), log=lambda s: None)

@@ -6,3 +6,5 @@ M=../shared/media; T=".venv/bin/python -m vidstyle.cli.main train --data $M/trai
 date; .venv/bin/python tools/fast_project_first.py models/starry_night-fast.safetensors runs/s3/starry_night-fast-pf-init.safetensors
 date; $T --style $M/styles/starry_night.jpg --style-name starry_night --style-weight 2.0 --arch fast --size 256 --lr 1e-3 --max-minutes 35 --init runs/s3/starry_night-fast-pf-init.safetensors --out runs/s3/starry_night-fast-pf.safetensors --run-dir runs/s3/starry_night-fast-pf
 date; echo laneA done
+# Second step (started by hand: at style weight 2 the 512-px style loss was 1.23x the quality model's, goal 1.2):
+# date; $T --style $M/styles/starry_night.jpg --style-name starry_night --style-weight 4.0 --arch fast --size 256 --lr 1e-3 --max-minutes 15 --init runs/s3/starry_night-fast-pf.safetensors --out runs/s3/starry_night-fast-pf4.safetensors --run-dir runs/s3/starry_night-fast-pf4

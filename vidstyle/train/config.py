@@ -58,6 +58,10 @@ class TrainConfig:
     video_data: Optional[Path] = None
     video_pairs: int = 512
     init: Optional[str] = None  # start from this model's weights (e.g. fine-tune a finished model)
+    # Distillation: learn to reproduce this trained model's outputs (an L1 pixel loss replaces the VGG losses, so
+    # a step costs a fraction of one); used to make a smaller or faster network with the teacher's look.
+    teacher: Optional[str] = None
+    distill_weight: float = 1e6
     resume: Optional[Path] = None
     run_dir: Optional[Path] = None
     threads: Optional[int] = None
