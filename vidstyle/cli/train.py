@@ -61,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--video-pairs", type=int, default=d.video_pairs,
                    help=f"frame pairs kept from --video-data, spread over the videos (default {d.video_pairs})")
     p.add_argument("--temporal-weight", type=float, default=d.temporal_weight, help=f"default {d.temporal_weight}")
+    p.add_argument("--temporal-noise", type=float, default=d.temporal_noise,
+                   help=f"std of the noise added to the synthetically moved frame (default {d.temporal_noise})")
     p.add_argument("--teacher", default=None, metavar="MODEL",
                    help="distil: train to reproduce this model's outputs (pixel L1 instead of the VGG losses; "
                         "much faster per step), e.g. a smaller --arch-param channels=32 copy of a zoo model")
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         content_layers=tuple(s for s in args.content_layers.split(",") if s),
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,
         seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
-        temporal_weight=args.temporal_weight, video_data=args.video_data, video_pairs=args.video_pairs,
+        temporal_weight=args.temporal_weight, temporal_noise=args.temporal_noise, video_data=args.video_data, video_pairs=args.video_pairs,
         init=args.init, resume=args.resume, run_dir=args.run_dir, teacher=args.teacher, distill_weight=args.distill_weight,
         threads=args.threads, progress=not args.no_progress, style_name=args.style_name,
     )
