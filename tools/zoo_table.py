@@ -46,6 +46,10 @@ def main() -> None:
         reach = time_to_fraction(training_log(meta_path.stem))
         reach_s = f"{reach[0] / 60:.1f} min (step {reach[1]})" if reach else "n/a"
         extra = " + temporal" if meta.get("temporal") else ""
+        if t.get("teacher"):
+            extra += f" {meta['arch_params'].get('channels')} ch, distilled"
+        loss_text = (f"L1 to teacher {losses.get('distill', 0) / t.get('distill_weight', 1):.3g}" if t.get("teacher")
+                     else f"{losses.get('content', 0):.3g} / {losses.get('style', 0):.3g}")
         runs = [*meta.get("history", []), {"steps": meta.get("steps")}]
         steps = " + ".join(str(r["steps"]) for r in runs)
         total_steps = meta.get("total_steps", meta.get("steps"))
@@ -53,7 +57,7 @@ def main() -> None:
         print(f"| {meta_path.stem} | {meta.get('style_image')} | {meta['architecture']}{extra} | "
               f"{t.get('size')} / {t.get('batch')} | {total_steps}" + (f" ({steps})" if len(runs) > 1 else "") + " | "
               f"{minutes:.0f} min ({meta.get('train_precision')}, {meta.get('train_threads')} thread(s) last run) | "
-              f"{losses.get('content', 0):.3g} / {losses.get('style', 0):.3g} | {reach_s} |")
+              f"{loss_text} | {reach_s} |")
 
 
 if __name__ == "__main__":

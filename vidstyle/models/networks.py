@@ -232,7 +232,7 @@ class FastNet(StrideMultiplePad):
     ``residual_output``: return x + the decoder's output (a global skip), so an untrained net is close to the
     identity. ``project_first``: the first upsampling stage projects to c/3 channels before interpolating
     (:class:`ProjectUpsample`; 12% faster at 720p); files from before this option load with it off.
-    With the defaults (48 channels, 4 blocks) it has about 32 k parameters.
+    With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
     """
 
     stride = 4
