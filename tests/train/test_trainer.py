@@ -172,6 +172,9 @@ def test_distillation_makes_a_smaller_net_reproduce_the_teacher(tmp_path, photo_
     assert log[-1]["distill"] < log[0]["distill"] and log[-1]["style"] == 0.0  # no VGG losses computed
     meta = load_model(config.out).metadata
     assert meta["arch_params"]["channels"] == 16 and meta["training"]["teacher"] == str(teacher)
+    from vidstyle.cli.models import _summary
+
+    assert "distilled from toy-fast" in _summary(meta)  # `vidstyle models list`: no style loss of its own
 
 
 @pytest.mark.filterwarnings("ignore:skipping unreadable")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +32,10 @@ def _summary(meta: dict) -> str:
         parts.append("temporal")
     if minutes:
         parts.append(f"{minutes / 60:.0f} min")
-    if "style" in losses:
+    teacher = (meta.get("training") or {}).get("teacher")
+    if teacher:  # a distilled model has no style loss of its own
+        parts.append(f"distilled from {Path(teacher).stem}")
+    elif "style" in losses:
         parts.append(f"style loss {losses['style']:.3g}")
     return ", ".join(parts)
 
@@ -75,7 +79,7 @@ def run_info(args: argparse.Namespace) -> int:
                                             if meta.get("history") else "")),
         ("training", ", ".join(f"{k} {training[k]}" for k in ("size", "batch", "style_size", "lr", "content_weight",
                                                               "style_weight", "tv_weight", "grid_weight",
-                                                              "temporal_weight") if k in training)),
+                                                              "temporal_weight", "teacher") if training.get(k) is not None)),
         ("wall time", f"{meta['train_wall_time_s'] / 60:.1f} min on {meta.get('train_device')} "
                       f"({meta.get('train_threads')} threads, {meta.get('train_precision')})"
                       if meta.get("train_wall_time_s") else "?"),
