@@ -170,7 +170,7 @@ class ProjectUpsample(nn.Module):
     The same function class as :class:`SmoothUpsample` followed by a projection, minus the wide depthwise
     stage: the 1×1 convolution commutes with bilinear interpolation, so doing it first means only ``cout``
     channels (not ``cin``) are interpolated and filtered at the doubled resolution. In the fast net
-    (48 → 16 channels) that took 720p from 30.4 to 26.7 ms under OpenVINO bf16 on 2 cores.
+    (48 → 16 channels) that is 0.86–0.91× the time at 720p under OpenVINO bf16 on 2 cores (models/README.md).
     """
 
     def __init__(self, cin: int, cout: int) -> None:
@@ -231,7 +231,7 @@ class FastNet(StrideMultiplePad):
     (``"bilinear"``); ``deblock`` follows the shuffle with a fixed binomial blur (no period-2 checkerboard).
     ``residual_output``: return x + the decoder's output (a global skip), so an untrained net is close to the
     identity. ``project_first``: the first upsampling stage projects to c/3 channels before interpolating
-    (:class:`ProjectUpsample`; 12% faster at 720p); files from before this option load with it off.
+    (:class:`ProjectUpsample`; about 10% faster at 720p); files from before this option load with it off.
     With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
     """
 

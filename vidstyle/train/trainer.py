@@ -110,12 +110,16 @@ class Trainer:
             self.log(f"video frame pairs: {len(self.video_pairs)} from {self.video_pairs.videos_used} videos "
                      f"in {time.perf_counter() - started:.1f} s")
 
-        layers = tuple(dict.fromkeys((*c.style_layers, *c.content_layers)))
-        self.vgg = VGG19Features(layers).to(self.device)
-        style_t = torch.from_numpy(style_img).permute(2, 0, 1).unsqueeze(0).float().div(255).to(self.device)
-        with torch.no_grad():
-            feats = self.vgg(style_t, c.style_layers)
-            self.style_grams = {k: gram_matrix(v.float()) for k, v in feats.items()}
+        # Distillation (--teacher) never runs the VGG losses: no loss network to load.
+        self.vgg: Optional[VGG19Features] = None
+        self.style_grams: dict[str, torch.Tensor] = {}
+        if not c.teacher:
+            layers = tuple(dict.fromkeys((*c.style_layers, *c.content_layers)))
+            self.vgg = VGG19Features(layers).to(self.device)
+            style_t = torch.from_numpy(style_img).permute(2, 0, 1).unsqueeze(0).float().div(255).to(self.device)
+            with torch.no_grad():
+                feats = self.vgg(style_t, c.style_layers)
+                self.style_grams = {k: gram_matrix(v.float()) for k, v in feats.items()}
 
         self.init_history: list[dict] = []
         self.arch_params = full_arch_params(c.arch, **c.arch_params)
@@ -139,9 +143,9 @@ class Trainer:
         if self.device.type == "cpu":
             # oneDNN convolutions run faster on NHWC tensors (5.3 vs 7.2 s/step, fast net, bf16, 256 px, batch 4).
             self.network.to(memory_format=torch.channels_last)
-            self.vgg.to(memory_format=torch.channels_last)
-            if self.teacher is not None:
-                self.teacher.to(memory_format=torch.channels_last)
+            for module in (self.vgg, self.teacher):
+                if module is not None:
+                    module.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.network.parameters(), lr=c.lr)
         self.step = 0
         self.elapsed = 0.0  # training wall time, carried across resumes
