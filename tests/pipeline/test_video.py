@@ -294,3 +294,16 @@ def test_temporal_trained_picks_the_temporal_variant(tmp_path, monkeypatch):
     assert temporal_model(str(tmp_path / "toy-fast-temporal.safetensors")).endswith("toy-fast-temporal.safetensors")
     with pytest.raises(ModelError, match="temporal"):
         temporal_model("lonely-fast")
+
+
+def test_gpu_file_mode_batches_and_gives_the_codecs_threads():
+    from vidstyle.pipeline.video import GPU_BATCH, VideoOptions, _use_gpu_file_mode
+
+    opts = VideoOptions()
+    _use_gpu_file_mode(opts)
+    assert opts.batch_size == GPU_BATCH == opts.runtime_options["batch_size"]
+    assert opts.decode_threads >= 1 and opts.encode_threads >= 1
+    assert opts.queue_size >= 2 * GPU_BATCH
+    chosen = VideoOptions(batch_size=2)
+    _use_gpu_file_mode(chosen)
+    assert chosen.batch_size == 2 == chosen.runtime_options["batch_size"]

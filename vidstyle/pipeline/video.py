@@ -17,9 +17,13 @@ from vidstyle.io.folder import ImageFolderSink
 from vidstyle.pipeline.runner import OrderedPipeline, PipelineStats
 from vidstyle.runtime.base import Stylizer
 from vidstyle.types import Frame
+from vidstyle.utils.device import resolve_device
 from vidstyle.utils.files import atomic_output, check_output_path
 
 TEMPORAL_MODES = ("none", "smooth", "trained", "optimize")
+# GPU file mode: frames per network call, and decoder/encoder threads (capped by the machine's cores).
+GPU_BATCH = 8
+GPU_CODEC_THREADS = 8
 PostProcessor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -37,6 +41,9 @@ class VideoOptions:
         | trained (the model's temporal variant) | optimize (offline optimisation, needs ``style``).
     post: an extra ``post(original, stylized) -> stylized`` hook run after the stylizer.
     progress: show a progress bar on stderr.
+    batch_size: frames per network call (None: 1 on the CPU, where batching gains nothing, and
+        GPU_BATCH on CUDA). On CUDA the decoder and encoder also get GPU_CODEC_THREADS threads each,
+        since the CPU cores are free for them there.
     """
 
     backend: str = "auto"
@@ -64,7 +71,7 @@ class VideoOptions:
     post: Optional[PostProcessor] = None
     progress: bool = True
     queue_size: int = 8
-    batch_size: int = 1
+    batch_size: Optional[int] = None
     runtime_options: dict = field(default_factory=dict)
 
 
@@ -183,6 +190,27 @@ def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
     )
 
 
+def _runs_on_gpu(model: Any, opts: VideoOptions) -> bool:
+    if isinstance(model, Stylizer):
+        device = getattr(model, "device", None)
+        return getattr(device, "type", None) == "cuda"
+    try:
+        return resolve_device(opts.device).type == "cuda"
+    except VidstyleError:
+        return False  # create_stylizer reports the bad device with its own message
+
+
+def _use_gpu_file_mode(opts: VideoOptions) -> None:
+    """Batch frames for the GPU and give decoding and encoding the CPU cores the network does not need."""
+    codec_threads = max(1, min(GPU_CODEC_THREADS, (os.cpu_count() or 2) // 2))
+    if opts.batch_size is None:
+        opts.batch_size = int(opts.runtime_options.get("batch_size", GPU_BATCH))
+    opts.runtime_options.setdefault("batch_size", opts.batch_size)
+    opts.decode_threads = max(opts.decode_threads, codec_threads)
+    opts.encode_threads = max(opts.encode_threads, codec_threads)
+    opts.queue_size = max(opts.queue_size, 2 * opts.batch_size)
+
+
 def _progress_bar(total: Optional[int], enabled: bool):
     if not enabled:
         return None
@@ -220,6 +248,11 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **
             raise InputError(f"file not found: {src_path}")
         return _render_optimized(src_path, dst_path, opts)
 
+    on_gpu = _runs_on_gpu(model, opts)
+    if on_gpu:
+        _use_gpu_file_mode(opts)
+    elif opts.batch_size is None:
+        opts.batch_size = 1
     source = FileSource(
         src_path, size=opts.size, long_side=opts.long_side, start=opts.start, end=opts.end,
         threads=opts.decode_threads,

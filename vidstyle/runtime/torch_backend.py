@@ -40,6 +40,9 @@ class TorchStylizer(Stylizer):
             raise ValueError("fp16 needs a CUDA device")
         if device.type == "cpu" and threads is not None:
             configure_torch_threads(threads)
+        if device.type == "cuda":
+            # Frame sizes are fixed within a video: let cuDNN time its algorithms once per shape.
+            torch.backends.cudnn.benchmark = True
         self.device = device
         self.precision = precision
         self.batch_size = max(1, int(batch_size))
