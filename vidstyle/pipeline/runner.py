@@ -118,12 +118,9 @@ class OrderedPipeline:
             ended = False
             while not ended:
                 batch = [self._get(self._decoded)]
-                # Take whatever else is already waiting, up to the batch size, without blocking.
+                # Fill the batch (a GPU runs a full batch in about the time of one frame).
                 while len(batch) < self.batch_size and batch[-1] is not _END:
-                    try:
-                        batch.append(self._decoded.get_nowait())
-                    except queue.Empty:
-                        break
+                    batch.append(self._get(self._decoded))
                 if batch[-1] is _END:
                     batch.pop()
                     ended = True

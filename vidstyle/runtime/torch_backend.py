@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-import copy
+import warnings
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -11,6 +11,7 @@ from torch import nn
 
 from vidstyle.runtime.base import Stylizer
 from vidstyle.runtime.graph import Uint8Graph, frames_to_tensor
+from vidstyle.runtime.rewrite import fold_upsampling
 from vidstyle.runtime.threads import configure_torch_threads
 
 
@@ -46,10 +47,8 @@ class TorchStylizer(Stylizer):
         self.device = device
         self.precision = precision
         self.batch_size = max(1, int(batch_size))
-        if device.type != "cpu" or precision == "fp16":
-            # .to()/.half() work in place: keep the caller's network (shared with tiling, exports) intact.
-            network = copy.deepcopy(network)
-        network = network.eval().to(device)
+        # fold_upsampling returns a copy, so the .to()/.half() below leave the caller's network intact.
+        network = fold_upsampling(network.eval()).to(device)
         for p in network.parameters():
             p.requires_grad_(False)
         compute_dtype = torch.float32
@@ -58,6 +57,7 @@ class TorchStylizer(Stylizer):
             compute_dtype = torch.float16
         network = network.to(memory_format=torch.channels_last)
         self.graph = Uint8Graph(network, strength, compute_dtype=compute_dtype).eval()
+        self.compiled = bool(compile)
         self._run = torch.compile(self.graph, dynamic=False) if compile else self.graph
         self.name = f"torch-{device.type}-{precision}" + ("-compiled" if compile else "")
 
@@ -67,8 +67,21 @@ class TorchStylizer(Stylizer):
         return contextlib.nullcontext()
 
     def _infer(self, frames: torch.Tensor) -> torch.Tensor:
+        count = frames.shape[0]
+        if self.compiled and count < self.batch_size:
+            # A compiled graph is specialised to its batch size: pad a short (last) batch instead of recompiling.
+            frames = torch.cat([frames, frames[-1:].expand(self.batch_size - count, *frames.shape[1:])])
         with torch.inference_mode(), self._autocast():
-            return self._run(frames)
+            try:
+                out = self._run(frames)
+            except Exception as exc:  # noqa: BLE001 - no compiler toolchain, unsupported op: run eager
+                if self._run is self.graph:
+                    raise
+                warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); running without compilation")
+                self._run, self.compiled = self.graph, False
+                self.name = self.name.replace("-compiled", "")
+                out = self._run(frames)
+        return out[:count]
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         out = self._infer(frames_to_tensor([image], self.device, pin=self.device.type == "cuda"))
