@@ -31,6 +31,17 @@ def test_stylizes_a_clip_keeping_frames_and_audio(tmp_path, model_file, capsys):
     assert "wrote" in capsys.readouterr().err
 
 
+def test_batched_torch_run_writes_the_same_frames(tmp_path, model_file):
+    clip = write_test_clip(tmp_path / "in.mp4", width=96, height=64, frames=7, audio=False)
+    for name, extra in (("one.mp4", []), ("batched.mp4", ["--batch", "3"])):
+        code = main(["video", str(clip.path), str(tmp_path / name), "--model", str(model_file), "--backend", "torch",
+                     "--crf", "0", "-q"] + extra)
+        assert code == 0
+    one, batched = (probe_video(tmp_path / n, keep_images=True) for n in ("one.mp4", "batched.mp4"))
+    assert one.frame_count == batched.frame_count == 7 and one.times == batched.times
+    assert max(abs(a.astype(int) - b.astype(int)).max() for a, b in zip(one.images, batched.images)) <= 2
+
+
 @pytest.mark.parametrize(
     "make_args,message",
     [
@@ -38,6 +49,7 @@ def test_stylizes_a_clip_keeping_frames_and_audio(tmp_path, model_file, capsys):
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "in.mp4"), "--model", m, "--overwrite"], "overwrite the input"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.gif"), "--model", m], "unsupported output format"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.webm"), "--model", m, "--codec", "hevc"], "cannot hold hevc"),
+        (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--batch", "0"], "--batch must be 1 or more"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", str(p / "nope.safetensors")], "model"),
         (lambda p, m: ["video", str(p / "notvideo.mp4"), str(p / "o.mp4"), "--model", m], "cannot read"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--temporal", "trained"], "temporal"),

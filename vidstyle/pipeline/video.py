@@ -206,8 +206,6 @@ def _use_gpu_file_mode(opts: VideoOptions) -> None:
     if opts.batch_size is None:
         opts.batch_size = int(opts.runtime_options.get("batch_size", GPU_BATCH))
     opts.runtime_options.setdefault("batch_size", opts.batch_size)
-    # A video is long and fixed-size: compiling (seconds, once) pays back within a few hundred frames.
-    opts.runtime_options.setdefault("compile", True)
     opts.decode_threads = max(opts.decode_threads, codec_threads)
     opts.encode_threads = max(opts.encode_threads, codec_threads)
     opts.queue_size = max(opts.queue_size, 2 * opts.batch_size)
