@@ -4,7 +4,8 @@
 
 For each variant of the network (``base``; ``fold``: nearest-upsample + 3×3 conv folded into four 2×2
 phase convolutions, see vidstyle.runtime.rewrite; ``fold+pad``: also the 3-channel first and last
-convolutions padded to 8 channels for the tensor cores) it times the uint8 graph eager and under
+convolutions padded to 8 channels for the tensor cores; ``fold+s2d``/``fold+s2d4``: those convolutions run on
+2×2/4×4-packed pixels, see vidstyle.runtime.rewrite.SpaceToDepthConv) it times the uint8 graph eager and under
 torch.compile at --width x --height, batch --batch, and prints the top kernels of the compiled graph.
 Every variant's output is compared with the base network's (max |difference| in /255).
 """
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vidstyle.runtime.bench import bench_frame  # noqa: E402
 from vidstyle.runtime.factory import resolve_network  # noqa: E402
 from vidstyle.runtime.graph import Uint8Graph  # noqa: E402
-from vidstyle.runtime.rewrite import fold_upsampling  # noqa: E402
+from vidstyle.runtime.rewrite import fold_upsampling, pack_rgb_convolutions  # noqa: E402
 
 
 class PadInputChannels(nn.Module):
@@ -117,7 +118,7 @@ def main() -> int:
     p.add_argument("--height", type=int, default=1080)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--precision", default="fp16", choices=["fp16", "bf16"])
-    p.add_argument("--variants", default="base,fold,fold+pad")
+    p.add_argument("--variants", default="base,fold,fold+s2d,fold+s2d4")
     p.add_argument("--autotune", default="fold", help="variants to also compile with max-autotune-no-cudagraphs ('' for none)")
     p.add_argument("--profile-rows", type=int, default=14)
     p.add_argument("--iters", type=int, default=10)
@@ -139,6 +140,8 @@ def main() -> int:
         "fold": lambda: fold_upsampling(network),
         "fold+pad": lambda: pad_rgb_convs(fold_upsampling(network)),
         "pad": lambda: pad_rgb_convs(resolve_network(args.model)[0]),
+        "fold+s2d": lambda: pack_rgb_convolutions(fold_upsampling(network), factor=2),
+        "fold+s2d4": lambda: pack_rgb_convolutions(fold_upsampling(network), factor=4),
     }
     report = {"gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None, "torch": torch.__version__, "rows": []}
 
