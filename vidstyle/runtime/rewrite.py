@@ -59,7 +59,7 @@ class PhaseUpsampleConv(nn.Module):
 def fold_upsampling(network: nn.Module) -> nn.Module:
     """A copy of ``network`` with every UpsampleConv (3×3) replaced by :class:`PhaseUpsampleConv`."""
     network = copy.deepcopy(network)
-    for name, module in list(network.named_modules()):
+    for module in list(network.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, UpsampleConv):
                 pad, conv = child.conv[0], child.conv[1]
