@@ -339,6 +339,8 @@ def _run(
             raise
         sink.close()
         if bar is not None:
+            bar.total = bar.n  # the header's count is an estimate (mkv: often one more than decodes)
+            bar.refresh()
             bar.close()
         if stats.frames_out == 0:
             raise InputError(f"no frames decoded from {src_path}")
