@@ -76,7 +76,12 @@ def _run_and_interrupt(tmp_path: Path, model_file: Path, extra: list[str]) -> tu
     cmd = [sys.executable, "-m", "vidstyle", "video", str(clip.path), str(out), "--model", str(model_file),
            "--backend", "torch", "--size", "640x480", "--preset", "ultrafast", *extra]
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # A shell without job control starts background jobs with SIGINT ignored, and Python then keeps ignoring it
+    # (so `pytest &` would see the run complete): give the child the default disposition, as a terminal does.
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
         partial = [p for p in tmp_path.iterdir() if ".partial-" in p.name]
