@@ -20,9 +20,9 @@ import numpy as np
 
 from vidstyle.flow.estimate import FlowConfig, FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
-from vidstyle.flow.warp import warp_image
 from vidstyle.runtime import create_stylizer
 from vidstyle.io.file import FileSource
+from vidstyle.temporal.evaluate import warping_error_map
 
 MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
 
@@ -63,8 +63,7 @@ def main() -> int:
         weights = {"still": 0.0, "moving": 0.0}
         per_frame = []
         for t, (flow_cp, visible) in enumerate(pairs, start=1):
-            warped = warp_image(out[t - 1], flow_cp).astype(np.float32) / 255.0
-            sq = ((out[t].astype(np.float32) / 255.0 - warped) ** 2).mean(axis=2)
+            sq = warping_error_map(out[t - 1], out[t], flow_cp)
             still = np.linalg.norm(flow_cp, axis=2) < args.still_px
             for part, mask in (("still", visible * still), ("moving", visible * ~still)):
                 sums[part] += float((sq * mask).sum())

@@ -26,7 +26,7 @@ import numpy as np
 from vidstyle.flow import FlowStabilizer
 from vidstyle.flow.synthetic import noisy_static_frames, textured_image
 from vidstyle.runtime import create_stylizer
-from vidstyle.temporal.evaluate import WarpingErrorMeter
+from vidstyle.temporal.evaluate import evaluate_frames
 
 MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
 
@@ -57,10 +57,7 @@ def moving_patch_frames(background, patch, count, step, noise, seed):
 
 
 def warping_error(originals, stylized) -> float:
-    meter = WarpingErrorMeter()
-    for o, s in zip(originals, stylized):
-        meter.update(o, s)
-    return meter.mean
+    return evaluate_frames(originals, stylized, losses=False)["warping_error"]
 
 
 def main() -> None:

@@ -55,16 +55,22 @@ class EvaluationOptions:
     device: str = "auto"
 
 
+def warping_error_map(stylized_prev: np.ndarray, stylized_cur: np.ndarray, flow_cur_to_prev: np.ndarray) -> np.ndarray:
+    """(H, W) float32 squared difference, averaged over RGB in [0, 1], between stylized frame t and
+    stylized frame t−1 warped to t by the (H, W, 2) flow t→t−1 (unmasked)."""
+    warped = warp_image(stylized_prev, flow_cur_to_prev).astype(np.float32) * (1.0 / 255.0)
+    diff = stylized_cur.astype(np.float32) * (1.0 / 255.0) - warped
+    return (diff * diff).mean(axis=2)
+
+
 def frame_warping_error(
     stylized_prev: np.ndarray, stylized_cur: np.ndarray, flow_cur_to_prev: np.ndarray, visible: np.ndarray
 ) -> float:
     """E_warp(t) for one pair: (H, W, 3) uint8 stylized frames, the (H, W, 2) flow t→t−1 and an (H, W)
     visibility mask in [0, 1]. Returns the masked MSE in [0, 1] RGB (0.0 when nothing is visible)."""
-    warped = warp_image(stylized_prev, flow_cur_to_prev).astype(np.float32) * (1.0 / 255.0)
-    diff = stylized_cur.astype(np.float32) * (1.0 / 255.0) - warped
-    sq = (diff * diff).sum(axis=2)
+    sq = warping_error_map(stylized_prev, stylized_cur, flow_cur_to_prev)
     weight = float(visible.sum())
-    return float((sq * visible).sum() / (3.0 * weight)) if weight > 0 else 0.0
+    return float((sq * visible).sum() / weight) if weight > 0 else 0.0
 
 
 class WarpingErrorMeter:
