@@ -34,8 +34,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from shared_media import media_root
+
 REPO = Path(__file__).resolve().parents[1]
-MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", REPO.parent / "shared" / "media"))
+MEDIA = media_root()
 CONTENT_LAYERS = ("relu4_2",)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 

@@ -29,12 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared_media import media_root
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
 def media_dir() -> Path:
-    return Path(os.environ.get("VIDSTYLE_MEDIA") or REPO.parent / "shared" / "media")
+    return media_root()
 
 
 def cpu_seconds() -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -22,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", Path(__file__).resolve().parents[1].parent / "shared" / "media"))
+from shared_media import media_root
+
+MEDIA = media_root()
 WIDTH, HEIGHT = 3840, 2160
 
 

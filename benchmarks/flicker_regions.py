@@ -12,11 +12,12 @@ Media: $VIDSTYLE_MEDIA or ../shared/media next to the repository (the clip is lo
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from shared_media import media_root
 
 from vidstyle.flow.estimate import FlowConfig, FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
@@ -24,7 +25,7 @@ from vidstyle.runtime import create_stylizer
 from vidstyle.io.file import FileSource
 from vidstyle.temporal.evaluate import warping_error_map
 
-MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
+MEDIA = media_root()
 
 
 def main() -> int:

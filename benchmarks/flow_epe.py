@@ -25,6 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from shared_media import media_root
+
 from vidstyle.flow import FlowConfig, FlowEstimator, FlowStabilizer, endpoint_error, inside_mask, read_flo
 from vidstyle.flow.synthetic import shift_image, textured_image
 from vidstyle.utils.image import load_image
@@ -38,11 +40,6 @@ METHODS = (
     ("DIS medium, 1/2 size", FlowConfig(preset="medium", scale=0.5)),
     ("Farneback", FlowConfig(method="farneback")),
 )
-
-
-def media_root() -> Path:
-    env = os.environ.get("VIDSTYLE_MEDIA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
 def load_pair(folder: Path, name: str):

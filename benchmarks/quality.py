@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from shared_media import media_root
+
 ROOT = Path(__file__).resolve().parents[1]
-MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", ROOT.parent / "shared" / "media"))
+MEDIA = media_root()
 
 
 def tensor(image: np.ndarray) -> torch.Tensor:

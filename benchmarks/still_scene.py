@@ -16,19 +16,20 @@ Media: $VIDSTYLE_MEDIA or ../shared/media (content photos); without it the scene
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from shared_media import media_root
+
 from vidstyle.flow import FlowStabilizer
 from vidstyle.flow.synthetic import noisy_static_frames, textured_image
 from vidstyle.runtime import create_stylizer
 from vidstyle.temporal.evaluate import evaluate_frames
 
-MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
+MEDIA = media_root()
 
 
 def load_photo(name: str, width: int, height: int, seed: int) -> np.ndarray:

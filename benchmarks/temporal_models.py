@@ -8,22 +8,26 @@ seed 3) plus noise of std 0.02; prints mean((net(move(x) + noise) − move(net(x
 """
 from __future__ import annotations
 
-import os
+import argparse
 import sys
-from pathlib import Path
 
 import torch
+
+from shared_media import media_root
 
 from vidstyle.losses import temporal_loss
 from vidstyle.models import load_model
 from vidstyle.train.data import PhotoCrops
 from vidstyle.train.motion import inside, move, random_flow
 
-MEDIA = Path(os.environ.get("VIDSTYLE_MEDIA", Path(__file__).resolve().parents[1].parent / "shared" / "media"))
+MEDIA = media_root()
 DEFAULT = ["starry_night-fast", "starry_night-fast-temporal", "starry_night-quality", "starry_night-quality-temporal"]
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", default=DEFAULT, help="zoo names or .safetensors paths")
+    args = parser.parse_args()
     if not (MEDIA / "train").is_dir():
         print(f"training photos not found under {MEDIA}; set VIDSTYLE_MEDIA; nothing measured")
         return 0
@@ -33,7 +37,7 @@ def main() -> int:
     flow = random_flow(8, 256, 256, g)
     moved = (move(x, flow) + 0.02 * torch.randn(x.shape, generator=g)).clamp(0, 1)
     visible = inside(flow)
-    for name in sys.argv[1:] or DEFAULT:
+    for name in args.models:
         net = load_model(name).network
         with torch.no_grad():
             err = temporal_loss(net(moved).clamp(0, 1), move(net(x).clamp(0, 1), flow), visible)

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from shared_media import media_root
+
 from vidstyle.errors import ModelError
 from vidstyle.flow import FlowStabilizer
 from vidstyle.gatys import GatysEngine, GatysOptions, stylize_image
@@ -39,11 +41,6 @@ from vidstyle.temporal.optimize import OptimizeOptions, render_optimized_video
 from vidstyle.utils.image import load_image
 
 CLIPS = ("asl-again.mkv", "asl-book.mkv", "car-detection.mp4", "cockatoo.mp4", "realshort.mp4")
-
-
-def media_root() -> Path:
-    env = os.environ.get("VIDSTYLE_MEDIA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
 def read_frames(path: Path, count: int, long_side: int) -> list[np.ndarray]:

@@ -1,0 +1,12 @@
+#!/bin/bash
+# Session 6: starry_night-fast-lite (32 channels, distilled) is the 720p live model but scores 1.55x the quality
+# net's style loss on the quality benchmark (goal <= 1.2x). Continue it with the VGG losses (no teacher) at a
+# higher style weight, side by side on one thread each, 40 minutes.
+cd /work/main
+M=../shared/media; T=".venv/bin/python -m vidstyle.cli.main train --data $M/train --batch 2 --style-size 512 --threads 1 --log-every 10 --checkpoint-every 100 --preview-every 200 --no-progress --steps 100000"
+run() {  # tag style_weight
+  nice -n -5 $T --style $M/styles/starry_night.jpg --style-name starry_night --style-weight $2 --arch fast --size 256 --lr 1e-3 --max-minutes 40 --init models/starry_night-fast-lite.safetensors --out runs/s6/lite-$1.safetensors --run-dir runs/s6/lite-$1 > runs/s6/lite-$1.log 2>&1
+}
+run a 6.0 &
+run b 9.0 &
+wait
