@@ -145,3 +145,15 @@ def test_window_shows_a_stylized_frame_and_q_quits(tmp_path, model_file, xvfb):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_summary_suggests_a_lighter_model_only_when_frames_were_skipped():
+    from vidstyle.cli.live import slow_model_hint
+    from vidstyle.pipeline.live import LiveStats
+
+    keeping_up = LiveStats(frames_shown=238, frames_captured=240, frames_dropped=2, model_ms=[20.0])
+    falling_behind = LiveStats(frames_shown=160, frames_captured=240, frames_dropped=80, model_ms=[45.0])
+    too_short_to_tell = LiveStats(frames_shown=5, frames_captured=10, frames_dropped=5, model_ms=[45.0])
+    assert slow_model_hint(keeping_up) is None and slow_model_hint(too_short_to_tell) is None
+    hint = slow_model_hint(falling_behind)
+    assert "45 ms/frame" in hint and "33%" in hint and "--size" in hint

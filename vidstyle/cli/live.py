@@ -6,6 +6,8 @@ import sys
 
 from vidstyle.io.file import parse_size
 
+# Above this share of camera frames skipped as stale, the summary suggests a lighter model or a smaller size.
+SLOW_MODEL_SKIP_SHARE = 0.1
 KEYS_HELP = "keys: n/p next/previous model, [ ] strength, s split view, space pause, r record, c snapshot, q/Esc quit"
 
 
@@ -65,6 +67,23 @@ def run(args: argparse.Namespace) -> int:
             f"model {stats.model_ms_median:.0f} ms/frame, {stats.frames_dropped} stale frames skipped",
             file=sys.stderr,
         )
+        hint = slow_model_hint(stats)
+        if hint:
+            print(hint, file=sys.stderr)
         for path in stats.recordings:
             print(f"live: recorded {path}", file=sys.stderr)
     return 0
+
+
+def slow_model_hint(stats) -> str | None:
+    """A one-line suggestion when the model could not keep up with the camera, else None.
+
+    stats: a :class:`~vidstyle.pipeline.live.LiveStats`; "could not keep up" means more than
+    ``SLOW_MODEL_SKIP_SHARE`` of the captured frames were skipped as stale (a few skips at start-up are normal).
+    """
+    if stats.frames_captured < 30 or stats.frames_dropped <= SLOW_MODEL_SKIP_SHARE * stats.frames_captured:
+        return None
+    share = 100.0 * stats.frames_dropped / stats.frames_captured
+    return (f"live: the model ({stats.model_ms_median:.0f} ms/frame) could not keep up with the camera and "
+            f"{share:.0f}% of its frames were skipped; a smaller --size or a lighter model "
+            f"(e.g. starry_night-fast-lite) keeps the camera's frame rate")
