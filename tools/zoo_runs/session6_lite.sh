@@ -10,3 +10,13 @@ run() {  # tag style_weight
 run a 6.0 &
 run b 9.0 &
 wait
+# Run b (style weight 9) matched run a's losses step for step (Adam's updates barely see the weight ratio
+# when the style term dominates), so it was stopped at step ~700. In its place: a 48-channel net with two
+# residual blocks instead of four (tools/drop_blocks.py --keep 0,1 from starry_night-fast), about the lite
+# net's cost at 720p, fine-tuned with the VGG losses at starry_night-fast's style weight.
+# Launched by hand at 06:54 UTC beside run a:
+#   .venv/bin/python tools/drop_blocks.py models/starry_night-fast.safetensors runs/s6/sn48b2-init.safetensors --keep 0,1
+run_b2() {
+  nice -n -5 $T --style $M/styles/starry_night.jpg --style-name starry_night --style-weight 4.0 --arch fast --size 256 --lr 1e-3 --max-minutes 35 --init runs/s6/sn48b2-init.safetensors --out runs/s6/sn48b2.safetensors --run-dir runs/s6/sn48b2 > runs/s6/sn48b2.log 2>&1
+}
+# run_b2 &
