@@ -123,3 +123,35 @@ def test_camera_that_disappears_fails_clearly_and_keeps_the_recording(tmp_path):
 def test_camera_that_does_not_open():
     with pytest.raises(InputError, match="cannot open camera"):
         CameraSource("/dev/video-does-not-exist")
+
+
+def test_temporal_trained_runs_the_models_temporal_variant(tmp_path, monkeypatch):
+    import torch
+
+    from vidstyle.errors import ModelError
+    from vidstyle.io.synthetic import pattern_frame
+    from vidstyle.models import build_network, full_arch_params, save_model
+    from vidstyle.runtime import create_stylizer
+
+    meta = {"architecture": "fast", "arch_params": full_arch_params("fast")}
+    torch.manual_seed(0)
+    save_model(tmp_path / "toy-fast.safetensors", build_network("fast"), meta)
+    torch.manual_seed(1)
+    save_model(tmp_path / "toy-fast-temporal.safetensors", build_network("fast"), {**meta, "temporal": True})
+    save_model(tmp_path / "lonely-fast.safetensors", build_network("fast"), meta)
+    monkeypatch.setenv("VIDSTYLE_MODELS", str(tmp_path))
+
+    shown = []
+    run_live(LiveOptions(camera=TestPatternSource(64, 48, frames=1), models=["toy-fast"], display=False,
+                         temporal="trained", backend="torch", on_frame=lambda info: shown.append(info["image"])))
+    image = pattern_frame(0, 64, 48, 30.0)
+    temporal = create_stylizer("toy-fast-temporal", backend="torch").stylize(image)
+    plain = create_stylizer("toy-fast", backend="torch").stylize(image)
+    assert np.array_equal(shown[0], temporal) and not np.array_equal(temporal, plain)
+    from vidstyle.pipeline.live import ModelCycle
+
+    cycle = ModelCycle.with_registry(["toy-fast-temporal"], temporal_only=True)  # what n/p go through
+    assert cycle[0] == "toy-fast-temporal" and "toy-fast" not in cycle and "lonely-fast" not in cycle
+    with pytest.raises(ModelError, match="temporal"):
+        run_live(LiveOptions(camera=TestPatternSource(64, 48, frames=1), models=["lonely-fast"], display=False,
+                             temporal="trained"))

@@ -30,7 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--mirror", action="store_true", help="flip horizontally (selfie view)")
     p.add_argument("--size", default=None, metavar="WxH", help="requested capture size, e.g. 640x480")
     p.add_argument("--fps", type=float, default=None, help="requested capture frame rate")
-    p.add_argument("--temporal", default="none", choices=["none", "smooth"], help="smooth: flow-guided blending against flicker")
+    p.add_argument("--temporal", default="none", choices=["none", "smooth", "trained"],
+                   help="smooth: flow-guided blending against flicker; trained: the model's temporally trained "
+                        "variant (NAME-temporal)")
     p.add_argument("--smooth-blend", type=float, default=None, metavar="F", help="weight of the warped previous frame (0-1)")
     p.add_argument("--snapshot-dir", default=".", help="folder for c snapshots and r recordings (default: current)")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary at the end")

@@ -28,7 +28,7 @@ from vidstyle.runtime.base import Stylizer
 from vidstyle.types import Frame
 from vidstyle.utils.files import temp_path_for
 
-TEMPORAL_MODES = ("none", "smooth")
+TEMPORAL_MODES = ("none", "smooth", "trained")
 STRENGTH_STEP = 0.1
 KEY_ESC = 27
 
@@ -178,7 +178,8 @@ class LiveOptions:
     display: open a window; frames: stop after this many shown frames (None: until q/Esc/end).
     record: start recording to this file at once (``r`` toggles recording).
     virtual_cam: also send the output to a virtual camera. mirror: flip horizontally.
-    temporal: none or smooth (flow-guided blending with the previous output).
+    temporal: none, smooth (flow-guided blending with the previous output) or trained (each model's
+        ``-temporal`` variant, as ``vidstyle video --temporal trained``; n/p then cycle temporal models only).
     snapshot_dir: where ``c`` snapshots and ``r`` recordings go.
     """
 
@@ -257,14 +258,16 @@ class ModelCycle:
         self._cache: dict[int, Stylizer] = {}
 
     @staticmethod
-    def with_registry(models: Sequence[Any]) -> list[Any]:
-        """One named model: add the other installed models, so n/p have somewhere to go."""
+    def with_registry(models: Sequence[Any], temporal_only: bool = False) -> list[Any]:
+        """One named model: add the other installed models (only temporally trained ones with
+        ``temporal_only``), so n/p have somewhere to go."""
         if len(models) != 1 or not isinstance(models[0], str):
             return list(models)
         try:
             from vidstyle.models import list_models
 
-            others = [m.name for m in list_models() if m.metadata is not None and m.name != models[0]]
+            others = [m.name for m in list_models() if m.metadata is not None and m.name != models[0]
+                      and (m.metadata.get("temporal") or not temporal_only)]
         except (ImportError, VidstyleError):
             others = []
         return [models[0], *others]
@@ -337,7 +340,12 @@ def run_live(options: LiveOptions) -> LiveStats:
         out_dir = Path(opts.record).parent if str(Path(opts.record).parent) else Path(".")
         if not out_dir.is_dir():
             raise OutputError(f"output folder does not exist: {out_dir}")
-    models = ModelCycle(ModelCycle.with_registry(list(opts.models)), opts)
+    chosen = list(opts.models)
+    if opts.temporal == "trained":
+        from vidstyle.pipeline.video import temporal_model
+
+        chosen = [temporal_model(model) for model in chosen]
+    models = ModelCycle(ModelCycle.with_registry(chosen, temporal_only=opts.temporal == "trained"), opts)
     models.current()  # a bad model fails before the camera opens
 
     post = None
