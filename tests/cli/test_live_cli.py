@@ -157,3 +157,12 @@ def test_summary_suggests_a_lighter_model_only_when_frames_were_skipped():
     assert slow_model_hint(keeping_up) is None and slow_model_hint(too_short_to_tell) is None
     hint = slow_model_hint(falling_behind)
     assert "45 ms/frame" in hint and "33%" in hint and "--size" in hint
+
+
+def test_threads_option_reaches_the_stylizer(tmp_path, model_file, capsys):
+    clip = write_test_clip(tmp_path / "cam.mp4", width=64, height=48, frames=5, audio=False)
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--threads", "0"])
+    assert code == 2 and "--threads must be at least 1" in capsys.readouterr().err
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--threads", "1",
+                 "--frames", "3"])
+    assert code == 0 and "3 frames shown" in capsys.readouterr().err

@@ -42,6 +42,16 @@ def test_batched_torch_run_writes_the_same_frames(tmp_path, model_file):
     assert max(abs(a.astype(int) - b.astype(int)).max() for a, b in zip(one.images, batched.images)) <= 2
 
 
+def test_threads_option_sets_the_inference_threads_and_rejects_zero(tmp_path, model_file, capsys):
+    clip = write_test_clip(tmp_path / "in.mp4", width=96, height=64, frames=5, audio=False)
+    code = main(["video", str(clip.path), str(tmp_path / "one.mp4"), "--model", str(model_file), "--threads", "1", "-q"])
+    assert code == 0 and probe_video(tmp_path / "one.mp4").frame_count == 5
+    code = main(["video", str(clip.path), str(tmp_path / "zero.mp4"), "--model", str(model_file), "--threads", "0"])
+    lines = error_lines(capsys)
+    assert code == 2 and len(lines) == 1 and "--threads must be at least 1" in lines[0]
+    assert not (tmp_path / "zero.mp4").exists()
+
+
 @pytest.mark.parametrize(
     "make_args,message",
     [

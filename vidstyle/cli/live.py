@@ -22,6 +22,7 @@ def register(subparsers) -> None:
                    help="model name or .safetensors path; repeat (or separate with commas) to switch with n/p")
     p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: every available core)")
     p.add_argument("--strength", type=float, default=1.0, help="initial stylization strength, 0-1")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="record the stylized stream to this file")
     p.add_argument("--virtual-cam", action="store_true", help="send the stylized stream to a virtual camera (pyvirtualcam)")
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
             models=models,
             backend=args.backend,
             device=args.device,
+            threads=args.threads,
             strength=args.strength,
             size=parse_size(args.size) if args.size else None,
             fps=args.fps,

@@ -30,6 +30,7 @@ def register(subparsers) -> None:
                    help="model name from the registry (e.g. starry_night-fast) or a .safetensors path (not used by --temporal optimize)")
     p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino (default: auto)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+    p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: every available core)")
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
     p.add_argument("--codec", default="auto", choices=["auto", "h264", "hevc", "vp9", "av1"], help="video codec (default: h264; vp9 for .webm)")
     p.add_argument("--crf", type=int, default=None, help="constant quality, lower is better (codec default when omitted)")
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         args.model,
         backend=args.backend,
         device=args.device,
+        threads=args.threads,
         strength=args.strength,
         codec=args.codec,
         crf=args.crf,
