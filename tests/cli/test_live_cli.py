@@ -155,8 +155,9 @@ def test_summary_suggests_a_lighter_model_only_when_frames_were_skipped():
     falling_behind = LiveStats(frames_shown=160, frames_captured=240, frames_dropped=80, model_ms=[45.0])
     too_short_to_tell = LiveStats(frames_shown=5, frames_captured=10, frames_dropped=5, model_ms=[45.0])
     assert slow_model_hint(keeping_up) is None and slow_model_hint(too_short_to_tell) is None
-    hint = slow_model_hint(falling_behind)
-    assert "45 ms/frame" in hint and "33%" in hint and "--size" in hint
+    hint = slow_model_hint(falling_behind, ["starry_night-fast"])
+    assert "45 ms/frame" in hint and "33%" in hint and "--size" in hint and "starry_night-fast-lite" in hint
+    assert "starry_night-fast-lite" not in slow_model_hint(falling_behind, ["starry_night-fast-lite"])
 
 
 def test_threads_option_reaches_the_stylizer(tmp_path, model_file, capsys):

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             f"model {stats.model_ms_median:.0f} ms/frame, {stats.frames_dropped} stale frames skipped",
             file=sys.stderr,
         )
-        hint = slow_model_hint(stats)
+        hint = slow_model_hint(stats, models)
         if hint:
             print(hint, file=sys.stderr)
         for path in stats.recordings:
@@ -79,15 +79,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def slow_model_hint(stats) -> str | None:
+def slow_model_hint(stats, models: list[str] = ()) -> str | None:
     """A one-line suggestion when the model could not keep up with the camera, else None.
 
     stats: a :class:`~vidstyle.pipeline.live.LiveStats`; "could not keep up" means more than
     ``SLOW_MODEL_SKIP_SHARE`` of the captured frames were skipped as stale (a few skips at start-up are normal).
+    models: the ``--model`` names; the zoo's lightest net is only suggested to someone not already using it.
     """
     if stats.frames_captured < 30 or stats.frames_dropped <= SLOW_MODEL_SKIP_SHARE * stats.frames_captured:
         return None
     share = 100.0 * stats.frames_dropped / stats.frames_captured
+    lighter = "" if any("-lite" in str(m) for m in models) else " or a lighter model (e.g. starry_night-fast-lite)"
     return (f"live: the model ({stats.model_ms_median:.0f} ms/frame) could not keep up with the camera and "
-            f"{share:.0f}% of its frames were skipped; a smaller --size or a lighter model "
-            f"(e.g. starry_night-fast-lite) keeps the camera's frame rate")
+            f"{share:.0f}% of its frames were skipped; a smaller --size{lighter} keeps the camera's frame rate, "
+            f"and so does leaving the CPU to this program")
