@@ -35,10 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def media_dir() -> Path:
-    return media_root()
-
-
 def cpu_seconds() -> float:
     """User + system CPU time of this process, all threads (what a 2-core machine has to find)."""
     import resource
@@ -178,7 +174,7 @@ def bench_media(work: Path, model: str) -> list[dict]:
     """`vidstyle video` on each real clip, checked with a PyAV probe of input and output."""
     from vidstyle.io.probe import probe_video
 
-    folder = media_dir() / "video"
+    folder = media_root() / "video"
     if not folder.is_dir():
         print(f"media: {folder} not found, skipped", flush=True)
         return []

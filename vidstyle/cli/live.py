@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Sequence
 
 from vidstyle.io.file import parse_size
 
 # Above this share of camera frames skipped as stale, the summary suggests a lighter model or a smaller size.
 SLOW_MODEL_SKIP_SHARE = 0.1
+# The zoo's lightest net, suggested then (it keeps a 720p camera's pace on 2 cores).
+LIGHTEST_MODEL = "starry_night-fast-lite"
 KEYS_HELP = "keys: n/p next/previous model, [ ] strength, s split view, space pause, r record, c snapshot, q/Esc quit"
 
 
@@ -79,17 +83,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def slow_model_hint(stats, models: list[str] = ()) -> str | None:
+def slow_model_hint(stats, models: Sequence[str] = ()) -> str | None:
     """A one-line suggestion when the model could not keep up with the camera, else None.
 
     stats: a :class:`~vidstyle.pipeline.live.LiveStats`; "could not keep up" means more than
     ``SLOW_MODEL_SKIP_SHARE`` of the captured frames were skipped as stale (a few skips at start-up are normal).
-    models: the ``--model`` names; the zoo's lightest net is only suggested to someone not already using it.
+    models: the ``--model`` names or paths; LIGHTEST_MODEL (or its variants) is only suggested to someone not
+        already using it.
     """
     if stats.frames_captured < 30 or stats.frames_dropped <= SLOW_MODEL_SKIP_SHARE * stats.frames_captured:
         return None
     share = 100.0 * stats.frames_dropped / stats.frames_captured
-    lighter = "" if any("-lite" in str(m) for m in models) else " or a lighter model (e.g. starry_night-fast-lite)"
+    using_lightest = any(Path(str(m)).stem.startswith(LIGHTEST_MODEL) for m in models)
+    lighter = "" if using_lightest else f" or a lighter model (e.g. {LIGHTEST_MODEL})"
     return (f"live: the model ({stats.model_ms_median:.0f} ms/frame) could not keep up with the camera and "
             f"{share:.0f}% of its frames were skipped; a smaller --size{lighter} keeps the camera's frame rate, "
             f"and so does leaving the CPU to this program")
