@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "eval_temporal",
     "video",
     "live",
+    "serve",
     "bench",
     "train",
     "stylize",
