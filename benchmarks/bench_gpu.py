@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidstyle.runtime.bench import bench_frame  # noqa: E402
+from vidstyle.io.synthetic import synthetic_scene  # noqa: E402
 from vidstyle.runtime.factory import resolve_network  # noqa: E402
 from vidstyle.runtime.graph import Uint8Graph  # noqa: E402
 from vidstyle.runtime.torch_backend import TorchStylizer  # noqa: E402
@@ -77,7 +77,7 @@ def row(results: list, **fields) -> None:
 
 def bench_model(name: str, device: torch.device, args, results: list) -> None:
     network, _meta, _ = resolve_network(name)
-    image = bench_frame(args.width, args.height)
+    image = synthetic_scene(args.height, args.width)
     for precision in args.precisions:
         graph = make_graph(network, device, precision)
         for batch in args.batches:
@@ -130,7 +130,7 @@ def bench_model(name: str, device: torch.device, args, results: list) -> None:
 
 def bench_compiled(name: str, device: torch.device, args, results: list) -> None:
     network, _meta, _ = resolve_network(name)
-    image = bench_frame(args.width, args.height)
+    image = synthetic_scene(args.height, args.width)
     precision = args.precisions[0]
     graph = make_graph(network, device, precision)
     batch = args.graph_batch
@@ -154,7 +154,7 @@ def bench_compiled(name: str, device: torch.device, args, results: list) -> None
 def agreement(name: str, device: torch.device, args) -> dict:
     """fp16/bf16 on the device against fp32 on the CPU, on a 640x480 frame: the 2/255 rule."""
     network, _meta, _ = resolve_network(name)
-    image = bench_frame(640, 480, seed=3)
+    image = synthetic_scene(480, 640, seed=3)
     ref = TorchStylizer(network, torch.device("cpu"), precision="fp32").stylize(image).astype(np.int16)
     out = {}
     for precision in args.precisions:

@@ -61,7 +61,7 @@ def inputs(workdir: Path) -> tuple[Path, Path, str]:
     if content.is_file() and style.is_file():
         return content, style, f"{content.name} + {style.name} from {MEDIA}"
     sys.path.insert(0, str(REPO))
-    from tests.conftest import synthetic_scene, synthetic_style
+    from vidstyle.io.synthetic import synthetic_scene, synthetic_style
 
     content, style = workdir / "content.png", workdir / "style.png"
     Image.fromarray(synthetic_scene(384, 512)).save(content)

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from vidstyle.runtime import create_stylizer
-from vidstyle.runtime.bench import bench_frame, machine_description
+from vidstyle.io.synthetic import synthetic_scene  # noqa: E402
+from vidstyle.runtime.bench import machine_description  # noqa: E402
 
 
 def pick_model(name: str | None, arch: str):
@@ -92,7 +93,7 @@ def main() -> int:
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    image = bench_frame(args.width, args.height)
+    image = synthetic_scene(args.height, args.width)
     result = {"machine": machine_description(), "size": [args.width, args.height], "threads": args.threads}
     print(f"machine: {result['machine']}", flush=True)
 

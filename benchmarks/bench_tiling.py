@@ -36,9 +36,9 @@ def test_image() -> tuple[np.ndarray, str]:
 
         image = load_image(photo)
         return cv2.resize(image, (WIDTH, HEIGHT), interpolation=cv2.INTER_CUBIC), str(photo)
-    from vidstyle.runtime.bench import bench_frame
+    from vidstyle.io.synthetic import synthetic_scene
 
-    return bench_frame(WIDTH, HEIGHT), "generated scene (shared media not found)"
+    return synthetic_scene(HEIGHT, WIDTH), "generated scene (shared media not found)"
 
 
 def child(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidstyle.runtime.bench import bench_frame  # noqa: E402
+from vidstyle.io.synthetic import synthetic_scene  # noqa: E402
 from vidstyle.runtime.factory import resolve_network  # noqa: E402
 from vidstyle.runtime.graph import Uint8Graph  # noqa: E402
 from vidstyle.runtime.rewrite import fold_upsampling, pack_rgb_convolutions  # noqa: E402
@@ -133,7 +133,7 @@ def main() -> int:
     device = torch.device(args.device)
     dtype = torch.float16 if args.precision == "fp16" and device.type == "cuda" else torch.bfloat16
     network = resolve_network(args.model)[0].float().eval()
-    image = bench_frame(args.width, args.height)
+    image = synthetic_scene(args.height, args.width)
     frames = torch.from_numpy(np.stack([image] * args.batch)).to(device)
     builders = {
         "base": lambda: resolve_network(args.model)[0],

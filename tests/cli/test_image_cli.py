@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import synthetic_scene, synthetic_style
+from vidstyle.io.synthetic import synthetic_scene, synthetic_style
 from vidstyle.cli.main import main
 
 

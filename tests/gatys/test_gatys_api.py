@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import synthetic_scene, synthetic_style
+from vidstyle.io.synthetic import synthetic_scene, synthetic_style
 from vidstyle.errors import InputError, OutputError
 from vidstyle.gatys import intermediate_path, stylize_image
 from vidstyle.gatys.color import rgb_to_yiq

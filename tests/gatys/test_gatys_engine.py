@@ -2,9 +2,10 @@
 import pytest
 import torch
 
-from tests.conftest import synthetic_scene, synthetic_style
+from vidstyle.io.synthetic import synthetic_scene, synthetic_style
 from vidstyle.errors import InputError
-from vidstyle.gatys import GatysEngine, GatysOptions, resolve_precision, total_loss
+from vidstyle.gatys import GatysEngine, GatysOptions, total_loss
+from vidstyle.runtime.precision import autocast_dtype
 from vidstyle.losses import gram_matrix
 from vidstyle.utils.image import to_tensor
 
@@ -86,10 +87,14 @@ def test_bfloat16_features_track_float32(pair):
         assert rel < 0.05, name
 
 
-def test_precision_resolution():
-    assert resolve_precision("float32", torch.device("cpu")) is None
-    assert resolve_precision("bfloat16", torch.device("cpu")) is torch.bfloat16
-    assert resolve_precision("auto", torch.device("mps")) is None
+def test_precision_names_are_the_shared_ones_and_old_spellings_map_onto_them():
+    assert GatysOptions(precision="float32").precision == "fp32"
+    assert GatysOptions(precision="bfloat16").precision == "bf16"
+    assert GatysOptions(precision="bf16").precision == "bf16"
+    assert GatysEngine(GatysOptions(device="cpu", precision="bfloat16")).autocast_dtype is torch.bfloat16
+    assert autocast_dtype("auto", torch.device("mps"), cuda_auto="bf16") is None
+    with pytest.raises(InputError, match="auto, fp32, bf16, fp16"):
+        GatysOptions(precision="double")
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import synthetic_scene
+from vidstyle.io.synthetic import synthetic_scene
 from vidstyle.cli.main import main
 from vidstyle.models import build_network, full_arch_params, load_model, save_model
 

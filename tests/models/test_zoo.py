@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import synthetic_scene
+from vidstyle.io.synthetic import synthetic_scene
 from vidstyle.models import list_models, load_model
 from vidstyle.models.registry import package_models_dir
 

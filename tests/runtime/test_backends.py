@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import synthetic_scene
+from vidstyle.io.synthetic import synthetic_scene
 from vidstyle.runtime import available_backends, create_stylizer
 from vidstyle.runtime.graph import Uint8Graph
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidstyle.runtime.bench import bench_frame
+from vidstyle.io.synthetic import synthetic_scene
 from vidstyle.runtime.torch_backend import TorchStylizer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -16,7 +16,7 @@ CPU = torch.device("cpu")
 @pytest.mark.parametrize("arch", ["fast", "quality"])
 def test_fp16_on_cuda_agrees_with_cpu_fp32(arch, fast_net, quality_net):
     net = fast_net if arch == "fast" else quality_net
-    image = bench_frame(160, 120, seed=5)
+    image = synthetic_scene(120, 160, seed=5)
     ref = TorchStylizer(net, CPU, precision="fp32").stylize(image).astype(np.int16)
     got = TorchStylizer(net, CUDA, precision="fp16").stylize(image).astype(np.int16)
     diff = np.abs(got - ref)
@@ -27,7 +27,7 @@ def test_fp16_on_cuda_agrees_with_cpu_fp32(arch, fast_net, quality_net):
 
 def test_stream_batches_keep_order_and_match_single_frames(fast_net):
     stylizer = TorchStylizer(fast_net, CUDA, precision="fp32", batch_size=3)
-    frames = [bench_frame(96, 64, seed=i) for i in range(7)] + [bench_frame(64, 48, seed=9)]  # a size change too
+    frames = [synthetic_scene(64, 96, seed=i) for i in range(7)] + [synthetic_scene(48, 64, seed=9)]  # a size change too
     streamed = list(stylizer.stylize_stream(frames))
     single = [stylizer.stylize(f) for f in frames]
     assert len(streamed) == len(frames)

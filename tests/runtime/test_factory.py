@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import synthetic_scene
+from vidstyle.io.synthetic import synthetic_scene
 from vidstyle.errors import DeviceError, InputError, ModelError
 from vidstyle.runtime import available_backends, create_stylizer
 from vidstyle.runtime.scaling import scaled_size
@@ -83,17 +83,9 @@ def test_thread_counts():
         inference_threads(0)
 
 
-def test_psnr():
-    from vidstyle.runtime.factory import psnr
-
-    a = np.zeros((4, 4, 3), np.uint8)
-    assert psnr(a, a) == float("inf")
-    assert abs(psnr(a, a + 1) - 48.13) < 0.01
-
-
 @pytest.mark.skipif("openvino" not in available_backends("cpu"), reason="OpenVINO not installed")
 def test_auto_precision_records_its_bf16_check(fast_net):
-    from vidstyle.runtime.factory import BF16_MIN_PSNR_DB
+    from vidstyle.runtime.precision import BF16_MIN_PSNR_DB
     from vidstyle.utils.device import cpu_supports_bf16
 
     stylizer = create_stylizer(fast_net, backend="openvino", device="cpu")

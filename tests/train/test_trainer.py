@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import synthetic_scene, synthetic_style
+from vidstyle.io.synthetic import synthetic_scene, synthetic_style
 from vidstyle.errors import InputError
 from vidstyle.models import load_model
 from vidstyle.train import TrainConfig, Trainer, train

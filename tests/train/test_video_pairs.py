@@ -7,10 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from tests.conftest import synthetic_scene, synthetic_style
 from vidstyle.cli.main import main
 from vidstyle.errors import InputError
-from vidstyle.io.synthetic import write_test_clip
+from vidstyle.io.synthetic import synthetic_scene, synthetic_style, write_test_clip
 from vidstyle.models import load_model
 from vidstyle.train import TrainConfig, train
 from vidstyle.train.motion import move

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from vidstyle.cli.runtime_flags import add_precision_flag
 from vidstyle.errors import InputError
-
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -58,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--preserve-color", action="store_true", default=None,
                    help="luminance-only transfer: keep the content's colours (Gatys et al. 2016)")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda or mps")
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=None,
-                   help="VGG19 arithmetic; auto uses bfloat16 where the hardware has it")
+    add_precision_flag(p, default=None, help="VGG19 arithmetic: auto (default; bf16 where the hardware runs it "
+                       "natively), fp32, bf16 or fp16 (float32, bfloat16 are accepted too)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--save-every", type=int, default=None, metavar="N",
                    help="also write OUT.stepNNNN.EXT every N steps")

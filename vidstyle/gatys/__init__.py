@@ -5,7 +5,7 @@ Public API: :func:`stylize_image`. Reusable core (the temporal optimize mode bui
 image, with an optional extra loss term and spatial masks; settings live in :class:`GatysOptions`.
 """
 from vidstyle.gatys.api import as_uint8_image, intermediate_path, stylize_image
-from vidstyle.gatys.engine import GatysEngine, GatysTargets, LossTerms, resolve_precision, total_loss
+from vidstyle.gatys.engine import GatysEngine, GatysTargets, LossTerms, total_loss
 from vidstyle.gatys.options import GatysOptions, options_from
 
 __all__ = [
@@ -17,6 +17,5 @@ __all__ = [
     "LossTerms",
     "GatysOptions",
     "options_from",
-    "resolve_precision",
     "total_loss",
 ]

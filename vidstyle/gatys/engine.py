@@ -15,7 +15,8 @@ import torch
 
 from vidstyle.gatys.options import GatysOptions
 from vidstyle.losses import VGG19Features, content_loss, gram_matrix, style_loss, tv_loss
-from vidstyle.utils.device import cpu_supports_bf16, resolve_device
+from vidstyle.runtime.precision import autocast_dtype
+from vidstyle.utils.device import resolve_device
 
 ExtraLoss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -56,22 +57,6 @@ StepCallback = Callable[[int, torch.Tensor, LossTerms], None]
 """callback(step, image, terms): ``step`` counts from 1; ``image`` is the current (1, 3, H, W) tensor."""
 
 
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for VGG19, or None for plain float32.
-
-    'auto' picks bfloat16 where it is native: CUDA with bf16 support, or a CPU with AVX512-BF16/AMX.
-    """
-    if precision == "float32":
-        return None
-    if precision == "bfloat16":
-        return torch.bfloat16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    if device.type == "cpu":
-        return torch.bfloat16 if cpu_supports_bf16() else None
-    return None
-
-
 class GatysEngine:
     """VGG19 loss network plus the optimiser loop, configured by :class:`GatysOptions`.
 
@@ -82,7 +67,8 @@ class GatysEngine:
     def __init__(self, options: GatysOptions | None = None, vgg: VGG19Features | None = None) -> None:
         self.options = options or GatysOptions()
         self.device = resolve_device(self.options.device)
-        self.autocast_dtype = resolve_precision(self.options.precision, self.device)
+        # 'auto' on CUDA: bf16 (float32's exponent range) where the GPU has it, else fp32.
+        self.autocast_dtype = autocast_dtype(self.options.precision, self.device, cuda_auto="bf16")
         self.content_layers = tuple(self.options.content_layers)
         self.style_layers = tuple(self.options.style_layers)
         self.layers = tuple(dict.fromkeys(self.content_layers + self.style_layers))
@@ -288,7 +274,6 @@ __all__ = [
     "LossTerms",
     "StepCallback",
     "ExtraLoss",
-    "resolve_precision",
     "total_loss",
     "normalisers",
 ]

@@ -6,9 +6,9 @@ from typing import Any
 
 from vidstyle.errors import InputError
 from vidstyle.losses import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, check_layers
+from vidstyle.runtime.precision import parse_precision
 
 OPTIMIZERS = ("lbfgs", "adam")
-PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass
@@ -49,7 +49,8 @@ class GatysOptions:
     """Luminance-only transfer (Gatys et al. 2016): the output keeps the content's colours."""
     device: str = "auto"
     precision: str = "auto"
-    """'auto' uses bfloat16 autocast for VGG19 where the hardware runs it natively (CUDA, AVX512-BF16/AMX CPUs)."""
+    """auto | fp32 | bf16 | fp16 (float32/bfloat16 accepted). 'auto' uses bf16 autocast for VGG19 where the
+    hardware runs it natively (CUDA, AVX512-BF16/AMX CPUs), see :mod:`vidstyle.runtime.precision`."""
     channels_last: bool = True
     seed: int | None = 0
     save_every: int = 0
@@ -72,8 +73,7 @@ class GatysOptions:
             raise InputError(f"--steps must be 0 or more, got {self.steps}")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
-        if self.precision not in PRECISIONS:
-            raise InputError(f"unknown precision {self.precision!r}; use one of {', '.join(PRECISIONS)}")
+        self.precision = parse_precision(self.precision)
         for name in ("content_weight", "style_weight", "tv_weight"):
             if getattr(self, name) < 0:
                 raise InputError(f"--{name.replace('_', '-')} must be 0 or more")
@@ -136,4 +136,4 @@ def options_from(options: GatysOptions | None = None, **changes: Any) -> GatysOp
     return (options or GatysOptions()).updated(**changes)
 
 
-__all__ = ["GatysOptions", "options_from", "OPTIMIZERS", "PRECISIONS"]
+__all__ = ["GatysOptions", "options_from", "OPTIMIZERS"]

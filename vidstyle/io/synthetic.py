@@ -1,4 +1,4 @@
-"""Synthetic media for tests and demos: clips with moving shapes, a sine tone and known timestamps.
+"""Synthetic media for tests, benchmarks and demos: stills, clips with moving shapes, a sine tone and known timestamps.
 
 The frames carry their own index as a row of black/white blocks along the top edge
 (:func:`read_frame_index` decodes it after lossy encoding), so a test can tell a dropped
@@ -53,6 +53,35 @@ def pattern_frame(index: int, width: int, height: int, fps: float = 25.0) -> np.
     out = np.clip(image, 0, 255).astype(np.uint8)
     _draw_index(out, index)
     return out
+
+
+def synthetic_scene(height: int = 96, width: int = 128, seed: int = 0) -> np.ndarray:
+    """A deterministic (height, width, 3) uint8 RGB still: gradients, stripes, a disc and noise.
+
+    Structure at several scales (not a flat colour), so a network's output and its timing are those of a photo.
+    """
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    r = xx / max(1, width - 1)
+    g = yy / max(1, height - 1)
+    b = 0.5 + 0.5 * np.sin(xx / 5.0 + seed) * np.cos(yy / 7.0)
+    img = np.stack([r, g, b], axis=-1)
+    cy, cx = height * (0.3 + 0.4 * rng.random()), width * (0.3 + 0.4 * rng.random())
+    disc = (yy - cy) ** 2 + (xx - cx) ** 2 < (min(height, width) / 5) ** 2
+    img[disc] = rng.random(3)
+    img += rng.normal(0, 0.02, img.shape)
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+def synthetic_style(height: int = 96, width: int = 128, seed: int = 1) -> np.ndarray:
+    """A deterministic (height, width, 3) uint8 RGB texture-like 'painting': coloured diagonal strokes."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.zeros((height, width, 3), np.float32)
+    for c in range(3):
+        f = rng.uniform(0.1, 0.4)
+        img[..., c] = 0.5 + 0.5 * np.sin(f * (xx + yy * rng.uniform(0.5, 2)) + rng.uniform(0, 6))
+    return (img * 255).astype(np.uint8)
 
 
 def _index_band(width: int, height: int) -> tuple[int, int]:

@@ -12,6 +12,13 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from vidstyle.errors import InputError
+from vidstyle.io.file import parse_size
+from vidstyle.io.synthetic import synthetic_scene, write_test_clip
+from vidstyle.models import build_network
+from vidstyle.pipeline.live import LiveOptions, run_live
+from vidstyle.runtime import create_stylizer
+from vidstyle.runtime.threads import available_cores, inference_threads
+from vidstyle.utils.device import cpu_supports_bf16
 from vidstyle.runtime.base import Stylizer
 
 DEFAULT_SIZES = ((320, 240), (640, 480), (1280, 720), (1920, 1080))
@@ -99,9 +106,6 @@ def machine_description() -> dict:
 
     import torch
 
-    from vidstyle.runtime.threads import available_cores
-    from vidstyle.utils.device import cpu_supports_bf16
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -128,31 +132,14 @@ def machine_description() -> dict:
 
 
 def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
-    """``"320x240,640x480"`` -> ((320, 240), (640, 480)); raises InputError on a malformed size."""
-    sizes = []
-    for part in text.split(","):
-        part = part.strip().lower()
-        if not part:
-            continue
-        try:
-            w, h = (int(v) for v in part.split("x"))
-        except ValueError:
-            raise InputError(f"bad size {part!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-        if w < 8 or h < 8:
-            raise InputError(f"size {part} is too small (at least 8x8)")
-        sizes.append((w, h))
+    """``"320x240,640x480"`` -> ((320, 240), (640, 480)); raises InputError on a malformed or tiny size."""
+    sizes = tuple(parse_size(part.strip()) for part in text.split(",") if part.strip())
     if not sizes:
         raise InputError("no sizes given")
-    return tuple(sizes)
-
-
-def bench_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A (height, width, 3) uint8 test image with structure (gradients and noise), not a flat colour."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    img = np.stack([xx / width, yy / height, 0.5 + 0.5 * np.sin(xx / 9.0) * np.cos(yy / 13.0)], -1)
-    img += rng.normal(0, 0.05, img.shape).astype(np.float32)
-    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+    for width, height in sizes:
+        if width < 8 or height < 8:
+            raise InputError(f"size {width}x{height} is too small (at least 8x8)")
+    return sizes
 
 
 def time_stylizer(stylizer: Stylizer, image: np.ndarray, runs: int, warmup: int, cpu_times: Optional[list] = None) -> list[float]:
@@ -176,24 +163,18 @@ def time_stylizer(stylizer: Stylizer, image: np.ndarray, runs: int, warmup: int,
 def resolve_bench_model(name: str) -> Any:
     """A registry name/path loads that model; "fast"/"quality" with no such model builds an untrained one."""
     if name in ARCH_NAMES:
-        from vidstyle.models import build_network
-
         return build_network(name).eval()
     return name
 
 
 def write_camera_clip(path: Path, width: int, height: int, fps: float, seconds: float) -> Path:
     """A generated clip (moving test pattern, no audio) that the live pipeline plays like a camera."""
-    from vidstyle.io.synthetic import write_test_clip
-
     write_test_clip(path, width=width, height=height, fps=fps, seconds=seconds, audio=False)
     return path
 
 
 def bench_live(stylizer: Stylizer, clip: Path, frames: Optional[int] = None) -> dict:
     """Run the live pipeline (no window) on ``clip`` played at its own rate; fps and latencies."""
-    from vidstyle.pipeline.live import LiveOptions, run_live
-
     stats = run_live(LiveOptions(camera=str(clip), models=[stylizer], display=False, frames=frames))
     # The first frames include start-up (capture thread, first decode); drop them from latency.
     lat = stats.latencies_ms[5:] or stats.latencies_ms
@@ -213,9 +194,6 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
     For each model and size the backends are timed interleaved (one frame each, in turn, ``runs``
     rounds), so load from other processes hits every backend alike and their ratios stay fair.
     """
-    from vidstyle.runtime import create_stylizer
-    from vidstyle.runtime.threads import inference_threads
-
     say = progress or (lambda msg: None)
     report = BenchReport(machine=machine_description())
     for model_name in options.models:
@@ -234,7 +212,7 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
             label = f"auto→{stylizer.backend}" if backend == "auto" else backend
             stylizers[label] = stylizer
         for width, height in options.sizes:
-            image = bench_frame(width, height)
+            image = synthetic_scene(height, width)
             times: dict[str, list[float]] = {label: [] for label in stylizers}
             cpu: dict[str, list[float]] = {label: [] for label in stylizers}
             for stylizer in stylizers.values():

@@ -11,14 +11,11 @@ from torch import nn
 
 from vidstyle.errors import DeviceError, InputError, ModelError
 from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.precision import BF16_MIN_PSNR_DB, bf16_check_image, parse_precision, psnr
 from vidstyle.runtime.threads import inference_threads
-from vidstyle.utils.device import resolve_device
+from vidstyle.utils.device import cpu_supports_bf16, resolve_device
 
 BACKENDS = ("torch", "onnxruntime", "openvino")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-# bf16 is used by precision="auto" only when its output stays this close to fp32 on a check image
-# (40 dB PSNR is an RMS difference of 2.5/255: invisible, and below the frame-to-frame noise of a camera).
-BF16_MIN_PSNR_DB = 40.0
 
 
 @dataclass
@@ -100,30 +97,9 @@ def resolve_network(model: Any, device: str = "cpu") -> tuple[nn.Module, dict, s
     raise ModelError(f"not a model: {type(model).__name__} (expected a name, a path, a loaded model or a torch module)")
 
 
-def psnr(a, b) -> float:
-    """Peak signal-to-noise ratio in dB between two uint8 images (inf when identical)."""
-    import numpy as np
-
-    mse = float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
-    return float("inf") if mse == 0 else 10.0 * float(np.log10(255.0**2 / mse))
-
-
-def bf16_check_image():
-    """A (192, 256, 3) uint8 scene with smooth gradients, edges and texture, for the bf16 check."""
-    import numpy as np
-
-    from vidstyle.runtime.bench import bench_frame
-
-    image = bench_frame(256, 192, seed=1)
-    image[48:144, 64:160] = (230, 60, 40)  # a flat saturated patch: where low precision shows first
-    image[:, 200:] //= 4  # a dark band
-    return image
-
-
 def _auto_cpu_openvino(network: nn.Module, device: torch.device, strength: float, threads: int) -> Stylizer:
     """OpenVINO bf16 if the CPU has native bf16 and this model keeps its quality in it, else fp32."""
     from vidstyle.runtime.openvino_backend import OpenVINOStylizer
-    from vidstyle.utils.device import cpu_supports_bf16
 
     fp32 = OpenVINOStylizer(network, device, strength=strength, threads=threads, precision="fp32")
     if not cpu_supports_bf16():
@@ -186,8 +162,7 @@ def create_stylizer(
         raise InputError(f"strength must be between 0 and 1, got {opts.strength}")
     if opts.long_side is not None and opts.long_side < 16:
         raise InputError(f"long side must be at least 16 pixels, got {opts.long_side}")
-    if opts.precision not in PRECISIONS:
-        raise InputError(f"unknown precision {opts.precision!r}: use one of {', '.join(PRECISIONS)}")
+    opts.precision = parse_precision(opts.precision)
     dev = resolve_device(opts.device)
     network, metadata, model_name = resolve_network(model)
     network = network.float().eval()
