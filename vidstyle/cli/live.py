@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--frames", type=int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--mirror", action="store_true", help="flip horizontally (selfie view)")
     p.add_argument("--size", default=None, metavar="WxH", help="requested capture size, e.g. 640x480")
+    p.add_argument("--fit", default="letterbox", choices=["letterbox", "crop", "stretch"],
+                   help="a picture of another shape than --size: letterbox (whole picture, black bars; default), "
+                        "crop (the centre) or stretch")
     p.add_argument("--fps", type=float, default=None, help="requested capture frame rate")
     p.add_argument("--temporal", default="none", choices=["none", "smooth", "trained"],
                    help="smooth: flow-guided blending against flicker; trained: the model's temporally trained "
@@ -48,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
     from vidstyle.pipeline.live import LiveOptions, run_live
 
     models = [m.strip() for entry in args.model for m in entry.split(",") if m.strip()]
+
+    def notice(text: str) -> None:
+        print(f"live: {text}", file=sys.stderr)
+
     stats = run_live(
         LiveOptions(
             camera=args.camera,
@@ -58,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             strength=args.strength,
             size=parse_size(args.size) if args.size else None,
             fps=args.fps,
+            fit=args.fit,
             display=not args.no_display,
             frames=args.frames,
             record=args.record,
@@ -66,34 +74,65 @@ def run(args: argparse.Namespace) -> int:
             temporal=args.temporal,
             smooth_blend=args.smooth_blend,
             snapshot_dir=args.snapshot_dir,
+            on_message=None if args.quiet else notice,
         )
     )
     if not args.quiet:
-        print(
-            f"live: {stats.frames_shown} frames shown in {stats.seconds:.1f} s ({stats.fps:.1f} fps), "
-            f"capture-to-display latency median {stats.latency_ms_median:.0f} ms (p95 {stats.latency_ms_p95:.0f} ms), "
-            f"model {stats.model_ms_median:.0f} ms/frame, {stats.frames_dropped} stale frames skipped",
-            file=sys.stderr,
-        )
-        hint = slow_model_hint(stats, models)
-        if hint:
-            print(hint, file=sys.stderr)
-        for path in stats.recordings:
-            print(f"live: recorded {path}", file=sys.stderr)
+        for line in summary_lines(stats, models, args.camera):
+            print(line, file=sys.stderr)
     return 0
+
+
+def summary_lines(stats, models: Sequence[str] = (), camera: str = "") -> list[str]:
+    """The end-of-session report: figures, style switches, files written, why it ended.
+
+    stats: a :class:`~vidstyle.pipeline.live.LiveStats`; models: the ``--model`` names; camera: ``--camera``.
+    """
+    paused = f", {stats.paused_seconds:.1f} s paused" if stats.paused_seconds >= 0.05 else ""
+    lines = [
+        f"live: {stats.frames_shown} frames shown in {stats.seconds:.1f} s ({stats.fps:.1f} fps{paused}), "
+        f"capture-to-display latency median {stats.latency_ms_median:.0f} ms (p95 {stats.latency_ms_p95:.0f} ms), "
+        f"model {stats.model_ms_median:.0f} ms/frame, {stats.frames_dropped} stale frames skipped"
+        + (f" ({stats.frames_missed} not stylized while paused or loading)" if stats.frames_missed else "")
+    ]
+    done = stats.completed_switches
+    loaded = [s for s in done if s.load_ms > 0]
+    if done:
+        keyed = sorted(s.key_to_style_ms for s in done)
+        line = (f"live: {len(done)} style switch{'es' if len(done) != 1 else ''}, key to new style "
+                f"median {keyed[len(keyed) // 2]:.0f} ms, longest {keyed[-1]:.0f} ms")
+        if loaded:
+            line += (f"; {len(loaded)} loaded a model in the background (load {_ms_range([s.load_ms for s in loaded])}, "
+                     f"key to new style {_ms_range([s.key_to_style_ms for s in loaded])}), frames kept coming "
+                     f"(longest gap {max(s.max_gap_ms for s in loaded):.0f} ms, usual {stats.interval_ms_median:.0f} ms)")
+        lines.append(line)
+    hint = slow_model_hint(stats, models)
+    if hint:
+        lines.append(hint)
+    lines += [f"live: snapshot {path}" for path in stats.snapshots]
+    lines += [f"live: recorded {path}" for path in stats.recordings]
+    if stats.end == "source ended":
+        lines.append(f"live: end of source: {camera or 'the camera'} has no more frames")
+    return lines
+
+
+def _ms_range(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.0f} ms" if round(low) == round(high) else f"{low:.0f}-{high:.0f} ms"
 
 
 def slow_model_hint(stats, models: Sequence[str] = ()) -> str | None:
     """A one-line suggestion when the model could not keep up with the camera, else None.
 
     stats: a :class:`~vidstyle.pipeline.live.LiveStats`; "could not keep up" means more than
-    ``SLOW_MODEL_SKIP_SHARE`` of the captured frames were skipped as stale (a few skips at start-up are normal).
+    ``SLOW_MODEL_SKIP_SHARE`` of the captured frames were skipped as stale (a few skips at start-up are normal;
+    frames missed while paused or while a model loaded do not count).
     models: the ``--model`` names or paths; LIGHTEST_MODEL (or its variants) is only suggested to someone not
         already using it.
     """
-    if stats.frames_captured < 30 or stats.frames_dropped <= SLOW_MODEL_SKIP_SHARE * stats.frames_captured:
+    if stats.frames_captured - stats.frames_missed < 30 or stats.skip_share <= SLOW_MODEL_SKIP_SHARE:
         return None
-    share = 100.0 * stats.frames_dropped / stats.frames_captured
+    share = 100.0 * stats.skip_share
     using_lightest = any(Path(str(m)).stem.startswith(LIGHTEST_MODEL) for m in models)
     lighter = "" if using_lightest else f" or a lighter model (e.g. {LIGHTEST_MODEL})"
     return (f"live: the model ({stats.model_ms_median:.0f} ms/frame) could not keep up with the camera and "

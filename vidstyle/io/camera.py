@@ -1,6 +1,7 @@
 """Camera source (OpenCV ``VideoCapture``): device index, /dev/videoN path or stream URL."""
 from __future__ import annotations
 
+import sys
 import time
 from fractions import Fraction
 from typing import Iterator, Optional
@@ -8,6 +9,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from vidstyle.errors import InputError
+from vidstyle.io.opencv_log import quiet_opencv
 from vidstyle.types import Frame, StreamInfo
 
 # Camera frames are stamped with the capture clock in milliseconds.
@@ -38,6 +40,7 @@ class CameraSource:
         fps: Optional[float] = None,
         reconnect_seconds: float = 3.0,
     ) -> None:
+        quiet_opencv()
         import cv2
 
         self._cv2 = cv2
@@ -58,7 +61,12 @@ class CameraSource:
 
     def _open(self):
         cv2 = self._cv2
-        capture = cv2.VideoCapture(self.device)
+        # A local device on Linux goes straight to V4L2: probing the other backends only adds error lines.
+        local = isinstance(self.device, int) or str(self.device).startswith("/dev/video")
+        if local and sys.platform.startswith("linux"):
+            capture = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
+        else:
+            capture = cv2.VideoCapture(self.device)
         if not capture.isOpened():
             capture.release()
             return None

@@ -1,169 +1,46 @@
-"""Live mode: camera -> stylizer -> window/recording/virtual camera with the least latency.
+"""The live loop: camera -> stylizer -> window/recording/virtual camera with the least latency.
 
 The capture thread keeps only the newest frame (a one-slot mailbox), so when the model is
 slower than the camera, stale frames are dropped instead of queueing up: latency stays at
 about one frame interval plus the model's time. Stylizing, display and key handling run on
-the calling thread (OpenCV windows want the main thread); recording is encoded on its own
-thread so it never delays the display.
+the calling thread (OpenCV windows want the main thread); models load on a thread of their own
+while the current one keeps running; recording is encoded on its own thread so it never delays
+the display.
+
+Order of a session: options checked, the camera opened and the virtual camera claimed (either
+fails in a second with one line), then the first model loads; the window opens with the first
+camera frame (captioned "loading ..." until the model is ready).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from vidstyle.errors import InputError, OutputError, VidstyleError
-from vidstyle.io.encoder import EncoderSettings, VideoFileSink, container_for
-from vidstyle.runtime.base import Stylizer
-from vidstyle.types import Frame
-from vidstyle.utils.files import temp_path_for
+from vidstyle.errors import DeviceError, InputError, OutputError
+from vidstyle.io.encoder import container_for
+from vidstyle.pipeline.live.mailbox import LatestFrame, capture_into
+from vidstyle.pipeline.live.model_cycle import ModelCycle, SwitchRecord, default_loader, registry_companions
+from vidstyle.pipeline.live.recorder import Recorder
+from vidstyle.pipeline.live.sources import FittedSource, is_file_camera, open_live_source
+from vidstyle.pipeline.live.view import FIT_MODES, Fit, blend, overlay_lines, split_view
+from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
 
-TEMPORAL_MODES = ("none", "smooth", "trained")
+TEMPORAL_MODES = LIVE_TEMPORAL_MODES
+# Frames up to this many pixels stay far below the runtime's tiling memory budget, so live models skip
+# building the tiled engine (an extra graph export and compile: seconds more per model load).
+UNTILED_MAX_PIXELS = 1920 * 1080
 STRENGTH_STEP = 0.1
 KEY_ESC = 27
-
-
-class LatestFrame:
-    """A one-slot mailbox between the capture thread and the consumer.
-
-    :meth:`put` replaces an unread frame (counting it in :attr:`dropped`); :meth:`get` returns
-    the newest unread frame, waiting up to ``timeout``. After :meth:`close` ``get`` returns
-    None (end of stream) or raises the error the producer closed with.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._frame: Optional[Frame] = None
-        self._closed = False
-        self._error: Optional[BaseException] = None
-        self.captured = 0
-        self.dropped = 0
-
-    def put(self, frame: Frame) -> None:
-        with self._cond:
-            if self._frame is not None:
-                self.dropped += 1
-            self._frame = frame
-            self.captured += 1
-            self._cond.notify_all()
-
-    def close(self, error: Optional[BaseException] = None) -> None:
-        with self._cond:
-            self._closed = True
-            self._error = error
-            self._cond.notify_all()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def get(self, timeout: float = 0.1) -> Optional[Frame]:
-        """The newest unread frame, or None on timeout / end of stream (see :attr:`ended`)."""
-        with self._cond:
-            if self._frame is None and not self._closed:
-                self._cond.wait(timeout)
-            frame, self._frame = self._frame, None
-            if frame is None and self._closed and self._error is not None:
-                error, self._error = self._error, None
-                raise error
-            return frame
-
-    @property
-    def ended(self) -> bool:
-        with self._cond:
-            return self._closed and self._frame is None
-
-
-def capture_into(source, slot: LatestFrame, stop: threading.Event) -> threading.Thread:
-    """Start a daemon thread that feeds ``source``'s frames into ``slot`` until it ends or ``stop``."""
-
-    def run() -> None:
-        try:
-            for frame in source:
-                if stop.is_set():
-                    break
-                slot.put(frame)
-            slot.close()
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer through the slot
-            slot.close(exc)
-
-    thread = threading.Thread(target=run, name="vidstyle-capture", daemon=True)
-    thread.start()
-    return thread
-
-
-class Recorder:
-    """Encodes the live output to a file on its own thread, stamped with the capture clock.
-
-    The file is written under a temporary name and renamed by :meth:`close`, which always
-    leaves a playable file (also when the camera failed); a disk error surfaces on the next
-    :meth:`write` or on :meth:`close`.
-    """
-
-    def __init__(self, path: str | os.PathLike, fps: Optional[float] = None, settings: Optional[EncoderSettings] = None) -> None:
-        self.path = Path(path)
-        container_for(self.path)
-        self._tmp = temp_path_for(self.path)
-        self._sink = VideoFileSink(
-            self._tmp, fps=Fraction(fps).limit_denominator(1001) if fps else None,
-            settings=settings or EncoderSettings(preset="ultrafast", threads=1), display_path=self.path,
-        )
-        self._queue: queue.Queue = queue.Queue(maxsize=16)
-        self._error: Optional[BaseException] = None
-        self._start: Optional[float] = None
-        self._last_pts = -1
-        self.frames = 0
-        self._thread = threading.Thread(target=self._run, name="vidstyle-record", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            frame = self._queue.get()
-            if frame is None:
-                return
-            if self._error is not None:
-                continue
-            try:
-                self._sink.write(frame)
-            except BaseException as exc:  # noqa: BLE001
-                self._error = exc
-
-    def write(self, image: np.ndarray, wallclock: float) -> None:
-        if self._error is not None:
-            raise self._error
-        if self._start is None:
-            self._start = wallclock
-        pts = max(self._last_pts + 1, round((wallclock - self._start) * 1000))
-        self._last_pts = pts
-        self._queue.put(Frame(image=image, pts=pts, time_base=Fraction(1, 1000), index=self.frames, wallclock=wallclock))
-        self.frames += 1
-
-    def close(self) -> Optional[Path]:
-        """Finish the file and move it to its final name; returns the path (None if empty)."""
-        self._queue.put(None)
-        self._thread.join()
-        try:
-            if self._error is None and self._sink.frames_written:
-                self._sink.close()
-                os.replace(self._tmp, self.path)
-                return self.path
-            self._sink.abort()
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                self._tmp.unlink()
-        if self._error is not None:
-            raise self._error
-        return None
+# How long a one-off notice (a snapshot saved, a model that failed to load) stays in the overlay.
+NOTICE_SECONDS = 3.0
 
 
 @dataclass
@@ -172,15 +49,22 @@ class LiveOptions:
 
     camera: device index ("0"), /dev/videoN, a URL, a video file (played at its own rate, like a camera),
         or an open source object yielding Frames (with ``info`` and ``close()``).
-    models: registry names / paths / Stylizers; ``n``/``p`` switch between them.
+    models: registry names / paths / Stylizers / zero-argument callables returning a Stylizer; ``n``/``p``
+        switch between them. One registry name alone: n/p also reach the other installed models that
+        can keep up with the camera at this size (estimated from their multiply-adds per pixel).
     strength: initial blend of stylized over original (``[``/``]`` change it).
-    size, fps: requested capture size (width, height) and rate.
-    display: open a window; frames: stop after this many shown frames (None: until q/Esc/end).
+    size, fps: requested capture size (width, height) and rate; fit: how a picture of another shape
+        goes into ``size``: letterbox (whole picture, black bars), crop (centre) or stretch.
+    display: open a window; frames: stop after this many stylized frames shown (None: until q/Esc/end).
     record: start recording to this file at once (``r`` toggles recording).
     virtual_cam: also send the output to a virtual camera. mirror: flip horizontally.
     temporal: none, smooth (flow-guided blending with the previous output) or trained (each model's
         ``-temporal`` variant, as ``vidstyle video --temporal trained``; n/p then cycle temporal models only).
     snapshot_dir: where ``c`` snapshots and ``r`` recordings go.
+    keys: more key presses (one-character strings or ``waitKey`` codes) from elsewhere (a web page, a
+        test); handled in order with the window's, none dropped.
+    on_frame: called with a dict per stylized frame shown (index, image, latency_ms, model, strength, loading).
+    on_message: called with one-line notices (snapshot saved, models left out, a failed load).
     """
 
     camera: Any = "0"
@@ -191,6 +75,7 @@ class LiveOptions:
     strength: float = 1.0
     size: Optional[tuple[int, int]] = None
     fps: Optional[float] = None
+    fit: str = "letterbox"
     display: bool = True
     frames: Optional[int] = None
     record: Optional[str] = None
@@ -201,25 +86,43 @@ class LiveOptions:
     snapshot_dir: str = "."
     reconnect_seconds: float = 3.0
     title: str = "vidstyle"
+    keys: Optional["queue.Queue[Any]"] = None
     on_frame: Optional[Callable[[dict], None]] = None
+    on_message: Optional[Callable[[str], None]] = None
 
 
 @dataclass
 class LiveStats:
-    """What a live session did; latencies are capture-to-display, in milliseconds."""
+    """What a live session did; latencies are capture-to-display, in milliseconds.
+
+    frames_dropped: camera frames skipped as stale because the model was busy (the "could not keep up"
+        figure); frames_missed: frames not stylized while paused or while a model loaded (not the model's fault).
+    seconds: the whole session; paused_seconds: the part spent paused (fps leaves it out).
+    switches: one record per n/p press (key to new style, load time, longest gap between frames meanwhile).
+    end: why it ended: "quit", "window closed", "frames", "source ended" or "interrupted".
+    """
 
     frames_shown: int = 0
     frames_captured: int = 0
     frames_dropped: int = 0
+    frames_missed: int = 0
     seconds: float = 0.0
+    paused_seconds: float = 0.0
     latencies_ms: list = field(default_factory=list, repr=False)
     model_ms: list = field(default_factory=list, repr=False)
+    intervals_ms: list = field(default_factory=list, repr=False)
     recordings: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)
+    switches: list = field(default_factory=list)
+    keys: list = field(default_factory=list)
+    left_out: list = field(default_factory=list)
+    end: str = ""
 
     @property
     def fps(self) -> float:
-        return self.frames_shown / self.seconds if self.seconds > 0 else 0.0
+        """Stylized frames shown per second of the session, pauses left out."""
+        active = self.seconds - self.paused_seconds
+        return self.frames_shown / active if active > 0 else 0.0
 
     @property
     def latency_ms_median(self) -> float:
@@ -233,258 +136,371 @@ class LiveStats:
     def model_ms_median(self) -> float:
         return statistics.median(self.model_ms) if self.model_ms else 0.0
 
+    @property
+    def interval_ms_median(self) -> float:
+        """The usual time between two frames shown (outside model loads and pauses)."""
+        return statistics.median(self.intervals_ms) if self.intervals_ms else 0.0
 
-def open_live_source(camera: str | int, size=None, fps=None, reconnect_seconds: float = 3.0):
-    """A camera for ``camera``; an existing video file becomes a source paced at its own frame rate."""
-    text = str(camera)
-    if not text.isdigit() and not text.startswith("/dev/") and Path(text).is_file():
-        from vidstyle.io.file import FileSource
+    @property
+    def skip_share(self) -> float:
+        """Share of the camera frames that could have been stylized and were skipped as stale."""
+        considered = self.frames_captured - self.frames_missed
+        return self.frames_dropped / considered if considered > 0 else 0.0
 
-        return FileSource(text, size=size, realtime=True)
-    from vidstyle.io.camera import CameraSource
-
-    return CameraSource(camera, size=size, fps=fps, reconnect_seconds=reconnect_seconds)
-
-
-class ModelCycle:
-    """The models ``n``/``p`` step through; Stylizers are built on first use and kept."""
-
-    def __init__(self, models: Sequence[Any], opts: LiveOptions) -> None:
-        if not models:
-            raise InputError("give at least one --model")
-        self.models = list(models)
-        self.opts = opts
-        self.index = 0
-        self._cache: dict[int, Stylizer] = {}
-
-    @staticmethod
-    def with_registry(models: Sequence[Any], temporal_only: bool = False) -> list[Any]:
-        """One named model: add the other installed models (only temporally trained ones with
-        ``temporal_only``), so n/p have somewhere to go."""
-        if len(models) != 1 or not isinstance(models[0], str):
-            return list(models)
-        try:
-            from vidstyle.models import list_models
-
-            others = [m.name for m in list_models() if m.metadata is not None and m.name != models[0]
-                      and (m.metadata.get("temporal") or not temporal_only)]
-        except (ImportError, VidstyleError):
-            others = []
-        return [models[0], *others]
-
-    def current(self) -> Stylizer:
-        if self.index not in self._cache:
-            model = self.models[self.index]
-            if isinstance(model, Stylizer):
-                self._cache[self.index] = model
-            else:
-                from vidstyle.pipeline.video import VideoOptions, make_stylizer
-
-                self._cache[self.index] = make_stylizer(
-                    model, VideoOptions(backend=self.opts.backend, device=self.opts.device, threads=self.opts.threads)
-                )
-        return self._cache[self.index]
-
-    def name(self) -> str:
-        model = self.models[self.index]
-        stylizer = self._cache.get(self.index)
-        name = getattr(stylizer, "model_name", None) or getattr(stylizer, "name", None)
-        if isinstance(model, (str, os.PathLike)):
-            return Path(str(model)).stem
-        return str(name or "model")
-
-    def step(self, delta: int) -> None:
-        self.index = (self.index + delta) % len(self.models)
-
-    def close(self) -> None:
-        for i, stylizer in self._cache.items():
-            if not isinstance(self.models[i], Stylizer):
-                stylizer.close()
-
-
-def blend(original: np.ndarray, stylized: np.ndarray, strength: float) -> np.ndarray:
-    """strength * stylized + (1 - strength) * original, both (H, W, 3) uint8."""
-    if strength >= 1.0:
-        return stylized
-    if strength <= 0.0:
-        return original
-    import cv2
-
-    return cv2.addWeighted(stylized, strength, original, 1.0 - strength, 0.0)
-
-
-def split_view(original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-    """Left half original, right half stylized, with a thin divider."""
-    out = stylized.copy()
-    half = out.shape[1] // 2
-    out[:, :half] = original[:, :half]
-    out[:, max(0, half - 1) : half + 1] = 255
-    return out
+    @property
+    def completed_switches(self) -> list[SwitchRecord]:
+        return [s for s in self.switches if s.key_to_style_ms is not None]
 
 
 def _timestamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
 
 
-def run_live(options: LiveOptions) -> LiveStats:
-    """Run a live session until q/Esc, the window closing, ``frames`` shown, or the source ending.
+def _key_code(key: Any) -> int:
+    if isinstance(key, str):
+        return ord(key[0]) if key else -1
+    return int(key)
 
-    Raises InputError when the camera cannot be opened or disappears for good (any recording is
-    finished and kept playable first); Ctrl-C ends the session like q.
-    """
-    opts = options
+
+def _key_name(code: int) -> str:
+    return {KEY_ESC: "Esc", 32: "space"}.get(code, chr(code) if 32 < code < 127 else str(code))
+
+
+def _check_options(opts: LiveOptions) -> None:
     if opts.temporal not in TEMPORAL_MODES:
         raise InputError(f"live --temporal supports {', '.join(TEMPORAL_MODES)}, not {opts.temporal!r}")
+    if opts.fit not in FIT_MODES:
+        raise InputError(f"--fit must be one of {', '.join(FIT_MODES)}, not {opts.fit!r}")
+    if not opts.models:
+        raise InputError("give at least one --model")
     if opts.record:
         container_for(opts.record)
         out_dir = Path(opts.record).parent if str(Path(opts.record).parent) else Path(".")
         if not out_dir.is_dir():
             raise OutputError(f"output folder does not exist: {out_dir}")
-    chosen = list(opts.models)
-    if opts.temporal == "trained":
-        from vidstyle.pipeline.video import temporal_model
-
-        chosen = [temporal_model(model) for model in chosen]
-    models = ModelCycle(ModelCycle.with_registry(chosen, temporal_only=opts.temporal == "trained"), opts)
-    models.current()  # a bad model fails before the camera opens
-
-    post = None
-    if opts.temporal == "smooth":
-        from vidstyle.flow.stabilize import FlowStabilizer
-
-        post = FlowStabilizer() if opts.smooth_blend is None else FlowStabilizer(blend=opts.smooth_blend)
-
-    window = None
     if opts.display:
-        from vidstyle.io.window import DisplayWindow
+        from vidstyle.io.window import display_available
 
-        window = DisplayWindow(opts.title)
+        if not display_available():
+            raise DeviceError("no display available (DISPLAY is not set); use --no-display to run headless")
 
+
+def run_live(options: LiveOptions) -> LiveStats:
+    """Run a live session until q/Esc, the window closing, ``frames`` shown, or the source ending.
+
+    Raises InputError when the camera cannot be opened or disappears for good (any recording is
+    finished and kept playable first), DeviceError for a missing display or virtual camera (before
+    any model loads); Ctrl-C ends the session like q.
+    """
+    opts = options
+    _check_options(opts)
     if isinstance(opts.camera, (str, int, os.PathLike)):
-        source = open_live_source(opts.camera, size=opts.size, fps=opts.fps, reconnect_seconds=opts.reconnect_seconds)
+        raw_source = open_live_source(opts.camera, size=opts.size, fps=opts.fps, reconnect_seconds=opts.reconnect_seconds)
     else:
-        source = opts.camera  # an already open source (CameraSource, FileSource, TestPatternSource ...)
-    source_fps = float(source.info.fps) if source.info.fps else (opts.fps or 30.0)
-    # Warm the model up at the capture size (graph compilation, allocations) before the clock starts.
-    models.current().stylize(np.zeros((source.info.height, source.info.width, 3), np.uint8))
-    slot = LatestFrame()
-    stop = threading.Event()
-    stats = LiveStats()
-    strength = float(opts.strength)
-    paused = split = False
-    recorder: Optional[Recorder] = Recorder(opts.record, fps=source_fps) if opts.record else None
+        raw_source = opts.camera  # an already open source (CameraSource, FileSource, TestPatternSource ...)
     virtual_cam = None
-    last_view: Optional[np.ndarray] = None
-    last_output: Optional[np.ndarray] = None
-    interval_ema: Optional[float] = None
-    last_shown: Optional[float] = None
-    snapshot_dir = Path(opts.snapshot_dir)
-    session_start = time.perf_counter()
-    capture_thread = capture_into(source, slot, stop)
-
     try:
-        while opts.frames is None or stats.frames_shown < opts.frames:
-            try:
-                frame = slot.get(timeout=0.05)
-            except KeyboardInterrupt:
-                break
-            key = -1
-            if frame is None:
-                if slot.ended:
-                    break
-                if window is not None and last_view is not None:
-                    key = window.show(last_view)  # keep the window responsive while waiting
-            elif paused:
-                if window is not None and last_view is not None:
-                    key = window.show(last_view)
-            else:
-                image = frame.image[:, ::-1].copy() if opts.mirror else frame.image
-                stylizer = models.current()
-                started = time.perf_counter()
-                stylized = stylizer.stylize(image)
-                stats.model_ms.append((time.perf_counter() - started) * 1000)
-                output = blend(image, stylized, strength)
-                if post is not None:
-                    output = post(image, output)
-                if recorder is not None:
-                    recorder.write(output, frame.wallclock)
-                if opts.virtual_cam:
-                    if virtual_cam is None:
-                        from vidstyle.io.virtualcam import VirtualCameraSink
+        info = raw_source.info
+        fit = Fit(info.width, info.height, opts.size, opts.fit)
+        source = raw_source if fit.passthrough else FittedSource(raw_source, fit)
+        source_fps = float(info.fps) if info.fps else (opts.fps or 30.0)
+        if opts.virtual_cam:  # claimed before any model loads, so a missing loopback device fails at once
+            from vidstyle.io.virtualcam import VirtualCameraSink
 
-                        virtual_cam = VirtualCameraSink(output.shape[1], output.shape[0], fps=source_fps)
-                    virtual_cam.write(output)
-                last_output = output
-                view = split_view(image, output) if split else output
-                if window is not None:
-                    from vidstyle.io.window import draw_overlay
+            virtual_cam = VirtualCameraSink(fit.canvas[0], fit.canvas[1], fps=source_fps)
+        chosen = list(opts.models)
+        if opts.temporal == "trained":
+            from vidstyle.models.registry import temporal_model
 
-                    fps_now = 1.0 / interval_ema if interval_ema else 0.0
-                    latency_now = stats.latencies_ms[-1] if stats.latencies_ms else 0.0
-                    lines = [
-                        f"{fps_now:4.1f} fps  latency {latency_now:3.0f} ms",
-                        f"{models.name()}  strength {strength:.1f}" + ("  REC" if recorder is not None else ""),
-                    ]
-                    last_view = draw_overlay(view, lines)
-                    key = window.show(last_view)
-                else:
-                    last_view = view
-                shown = time.perf_counter()
-                stats.latencies_ms.append((shown - frame.wallclock) * 1000)
-                if last_shown is not None:
-                    dt = shown - last_shown
-                    interval_ema = dt if interval_ema is None else 0.9 * interval_ema + 0.1 * dt
-                last_shown = shown
-                stats.frames_shown += 1
-                if opts.on_frame is not None:
-                    opts.on_frame({"index": stats.frames_shown - 1, "image": output, "latency_ms": stats.latencies_ms[-1]})
-
-            if window is not None and window.closed:
-                break
-            if key in (ord("q"), KEY_ESC):
-                break
-            if key == ord("n") or key == ord("p"):
-                models.step(1 if key == ord("n") else -1)
-                if post is not None:
-                    post.reset()
-            elif key == ord("["):
-                strength = max(0.0, round(strength - STRENGTH_STEP, 2))
-            elif key == ord("]"):
-                strength = min(1.0, round(strength + STRENGTH_STEP, 2))
-            elif key == ord("s"):
-                split = not split
-            elif key == ord(" "):
-                paused = not paused
-            elif key == ord("c") and last_output is not None:
-                from vidstyle.utils.image import save_image
-
-                path = snapshot_dir / f"vidstyle-snapshot-{_timestamp()}-{len(stats.snapshots)}.png"
-                stats.snapshots.append(save_image(last_output, path))
-            elif key == ord("r"):
-                if recorder is not None:
-                    saved = recorder.close()
-                    recorder = None
-                    if saved is not None:
-                        stats.recordings.append(saved)
-                        print(f"vidstyle: saved recording {saved}", file=sys.stderr)
-                else:
-                    recorder = Recorder(snapshot_dir / f"vidstyle-recording-{_timestamp()}.mp4", fps=source_fps)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        # Let the capture thread leave its loop before closing what it reads from.
-        capture_thread.join(timeout=5.0)
-        source.close()
-        stats.seconds = time.perf_counter() - session_start
-        stats.frames_captured, stats.frames_dropped = slot.captured, slot.dropped
-        if recorder is not None:
-            saved = recorder.close()
-            if saved is not None:
-                stats.recordings.append(saved)
+            chosen = [temporal_model(model) for model in chosen]
+        companions = registry_companions(chosen[0], temporal_only=opts.temporal == "trained") if len(chosen) == 1 else []
+        untiled = {"tile": None} if fit.content[0] * fit.content[1] <= UNTILED_MAX_PIXELS else {}
+        cycle = ModelCycle(chosen, default_loader(opts.backend, opts.device, opts.threads, untiled), extra=companions)
+    except BaseException:
         if virtual_cam is not None:
             virtual_cam.close()
-        if window is not None:
-            window.close()
-        models.close()
-    return stats
+        raw_source.close()
+        raise
+    session = _Session(opts, source, fit, source_fps, cycle, virtual_cam, bool(companions))
+    return session.run()
+
+
+class _Session:
+    """The state of one run of the live loop (see :func:`run_live`)."""
+
+    def __init__(self, opts: LiveOptions, source: Any, fit: Fit, source_fps: float, cycle: ModelCycle,
+                 virtual_cam: Any, check_keep_up: bool) -> None:
+        self.opts, self.source, self.fit, self.source_fps = opts, source, fit, source_fps
+        self.cycle, self.virtual_cam = cycle, virtual_cam
+        self.check_keep_up = check_keep_up
+        self.stats = LiveStats()
+        self.strength = float(opts.strength)
+        self.split = False
+        self.paused_since: Optional[float] = None
+        self.window = None
+        self.recorder: Optional[Recorder] = None
+        self.post = None
+        self.snapshot_dir = Path(opts.snapshot_dir)
+        self.last_output: Optional[np.ndarray] = None  # canvas-sized output of the last frame (snapshots)
+        self.last_pair: Optional[tuple[np.ndarray, np.ndarray]] = None  # (content image, stylized) to redraw
+        self.last_view: Optional[np.ndarray] = None
+        self.last_entry = None
+        self.last_shown: Optional[float] = None
+        self.interval_ema: Optional[float] = None
+        self.notice: Optional[tuple[str, float]] = None
+        self.quit = False
+
+    # --- the loop ------------------------------------------------------------------------------------
+
+    def run(self) -> LiveStats:
+        opts, stats, cycle = self.opts, self.stats, self.cycle
+        slot = LatestFrame()
+        stop = threading.Event()
+        capture_thread: Optional[threading.Thread] = None
+        session_start = time.perf_counter()
+        try:
+            if opts.temporal == "smooth":
+                from vidstyle.flow.stabilize import FlowStabilizer
+
+                self.post = FlowStabilizer() if opts.smooth_blend is None else FlowStabilizer(blend=opts.smooth_blend)
+            if opts.record:
+                self.recorder = Recorder(opts.record, fps=self.source_fps)
+            keep_up_ms = 1000.0 / self.source_fps if self.check_keep_up else None
+            if opts.display:
+                cycle.start(self.fit.content, keep_up_ms)  # the window shows the camera meanwhile
+            else:
+                cycle.load_now(self.fit.content, keep_up_ms)  # nothing to show meanwhile: the clock starts with the model ready
+            session_start = time.perf_counter()
+            capture_thread = capture_into(self.source, slot, stop)
+            last_dropped = 0
+            while not self.quit and (opts.frames is None or stats.frames_shown < opts.frames):
+                cycle.poll()
+                self._after_poll()
+                try:
+                    frame = slot.get(timeout=0.02 if self.window is not None else 0.05)
+                except KeyboardInterrupt:
+                    stats.end = "interrupted"
+                    break
+                if frame is None:
+                    if slot.ended:
+                        stats.end = "source ended"
+                        break
+                    self._pump()
+                else:
+                    new_drops, last_dropped = slot.dropped - last_dropped, slot.dropped
+                    if self.paused_since is not None or cycle.loading is not None or not cycle.ready:
+                        stats.frames_missed += new_drops  # not the model's fault
+                    else:
+                        stats.frames_dropped += new_drops
+                    if self.paused_since is not None:
+                        stats.frames_missed += 1
+                        self._pump()
+                    elif not cycle.ready:
+                        stats.frames_missed += 1
+                        self._show_raw(frame)
+                    else:
+                        self._stylize_and_show(frame)
+                if self.window is not None and self.window.closed:
+                    stats.end = "window closed"
+                    break
+                self._handle_keys()
+            else:
+                if not stats.end:
+                    stats.end = "quit" if self.quit else "frames"
+        except KeyboardInterrupt:
+            stats.end = "interrupted"
+        finally:
+            stop.set()
+            if capture_thread is not None:
+                # Let the capture thread leave its loop before closing what it reads from.
+                capture_thread.join(timeout=5.0)
+            self.source.close()
+            now = time.perf_counter()
+            stats.seconds = now - session_start
+            if self.paused_since is not None:
+                stats.paused_seconds += now - self.paused_since
+            stats.frames_captured = slot.captured
+            stats.switches = list(cycle.switches)
+            stats.left_out = list(cycle.left_out)
+            try:
+                if self.recorder is not None:
+                    saved = self.recorder.close()
+                    if saved is not None:
+                        stats.recordings.append(saved)
+            finally:
+                if self.virtual_cam is not None:
+                    self.virtual_cam.close()
+                if self.window is not None:
+                    self.window.close()
+                cycle.close()
+        return stats
+
+    def _after_poll(self) -> None:
+        cycle = self.cycle
+        for message in cycle.messages:
+            self._message(message)
+        for message in cycle.notices:
+            self._message(message, notice=True)
+        cycle.messages.clear()
+        cycle.notices.clear()
+
+    # --- frames --------------------------------------------------------------------------------------
+
+    def _stylize_and_show(self, frame: Any) -> None:
+        opts, stats, cycle = self.opts, self.stats, self.cycle
+        image = frame.image[:, ::-1].copy() if opts.mirror else frame.image
+        entry, stylizer = cycle.current, cycle.stylizer
+        assert stylizer is not None
+        if self.post is not None and self.last_entry is not None and entry is not self.last_entry:
+            self.post.reset()  # the previous output belongs to another style
+        self.last_entry = entry
+        started = time.perf_counter()
+        stylized = stylizer.stylize(image)
+        stats.model_ms.append((time.perf_counter() - started) * 1000)
+        output = blend(image, stylized, self.strength)
+        if self.post is not None:
+            output = self.post(image, output)
+        output = self.fit.finish(output)
+        if self.recorder is not None:
+            self.recorder.write(output, frame.wallclock)
+        if self.virtual_cam is not None:
+            self.virtual_cam.write(output)
+        self.last_output = output
+        self.last_pair = (image, stylized)
+        self._show(self._view(image, output))
+
+        shown = time.perf_counter()
+        stats.latencies_ms.append((shown - frame.wallclock) * 1000)
+        gap_ms = 0.0
+        if self.last_shown is not None:
+            dt = shown - self.last_shown
+            gap_ms = dt * 1000
+            self.interval_ema = dt if self.interval_ema is None else 0.9 * self.interval_ema + 0.1 * dt
+            if cycle.loading is None:
+                stats.intervals_ms.append(gap_ms)
+        self.last_shown = shown
+        cycle.frame_shown(entry, shown, gap_ms)
+        stats.frames_shown += 1
+        if opts.on_frame is not None:
+            opts.on_frame({"index": stats.frames_shown - 1, "image": output, "latency_ms": stats.latencies_ms[-1],
+                           "model": cycle.label, "strength": self.strength, "loading": cycle.loading})
+
+    def _view(self, image: np.ndarray, output: np.ndarray) -> np.ndarray:
+        """What the window shows for a content-sized camera ``image`` and a canvas-sized ``output``."""
+        return split_view(self.fit.finish(image), output) if self.split else output
+
+    def _show_raw(self, frame: Any) -> None:
+        """Before the first model is ready: the camera itself, so the window never opens empty."""
+        if not self.opts.display:
+            return
+        image = frame.image[:, ::-1].copy() if self.opts.mirror else frame.image
+        self._show(self.fit.finish(image))
+
+    def _overlay_lines(self) -> list[str]:
+        cycle = self.cycle
+        notice = None
+        if self.notice is not None:
+            notice, until = self.notice
+            if time.perf_counter() >= until:
+                self.notice = notice = None
+        fps = latency = None
+        if cycle.ready:
+            fps = 1.0 / self.interval_ema if self.interval_ema else 0.0
+            latency = self.stats.latencies_ms[-1] if self.stats.latencies_ms else 0.0
+        return overlay_lines(cycle.label, self.strength, fps, latency, recording=self.recorder is not None,
+                             loading=cycle.loading, paused=self.paused_since is not None, notice=notice)
+
+    def _pump(self) -> None:
+        """Let the window handle its events (keys, repaints) without a new picture."""
+        if self.window is not None:
+            self.window.show(None)
+
+    def _show(self, view: Optional[np.ndarray]) -> None:
+        """Draw ``view`` with the overlay (None: redraw the last view with the current overlay)."""
+        if not self.opts.display:
+            return
+        if view is None:
+            view = self.last_view
+            if view is None:
+                return
+        else:
+            self.last_view = view
+        from vidstyle.io.window import DisplayWindow, draw_overlay
+
+        if self.window is None:
+            self.window = DisplayWindow(self.opts.title)
+        self.window.show(draw_overlay(view, self._overlay_lines()))
+
+    # --- keys ------------------------------------------------------------------------------------------
+
+    def _handle_keys(self) -> None:
+        keys: list[int] = []
+        if self.window is not None:
+            keys += self.window.keys()
+        if self.opts.keys is not None:
+            while True:
+                try:
+                    keys.append(_key_code(self.opts.keys.get_nowait()))
+                except queue.Empty:
+                    break
+        for key in keys:
+            if self.quit:
+                break
+            self._key(key)
+
+    def _key(self, key: int) -> None:
+        stats, cycle = self.stats, self.cycle
+        now = time.perf_counter()
+        stats.keys.append(_key_name(key))
+        redraw = False
+        if key in (ord("q"), KEY_ESC):
+            self.quit = True
+            self.stats.end = "quit"
+        elif key in (ord("n"), ord("p")):
+            cycle.step(1 if key == ord("n") else -1, now)
+        elif key == ord("["):
+            self.strength = max(0.0, round(self.strength - STRENGTH_STEP, 2))
+            redraw = True
+        elif key == ord("]"):
+            self.strength = min(1.0, round(self.strength + STRENGTH_STEP, 2))
+            redraw = True
+        elif key == ord("s"):
+            self.split = not self.split
+            redraw = True
+        elif key == ord(" "):
+            if self.paused_since is None:
+                self.paused_since = now
+            else:
+                stats.paused_seconds += now - self.paused_since
+                self.paused_since = None
+                self.last_shown = None  # the pause is no frame interval
+            redraw = True
+        elif key == ord("c") and self.last_output is not None:
+            from vidstyle.utils.image import save_image
+
+            path = self.snapshot_dir / f"vidstyle-snapshot-{_timestamp()}-{len(stats.snapshots)}.png"
+            stats.snapshots.append(save_image(self.last_output, path))
+            self._message(f"saved snapshot {path}", notice=True)
+        elif key == ord("r"):
+            if self.recorder is not None:
+                saved = self.recorder.close()
+                self.recorder = None
+                if saved is not None:
+                    stats.recordings.append(saved)
+                    self._message(f"saved recording {saved}", notice=True)
+            else:
+                path = self.snapshot_dir / f"vidstyle-recording-{_timestamp()}.mp4"
+                self.recorder = Recorder(path, fps=self.source_fps)
+                self._message(f"recording to {path}", notice=True)
+        if redraw and self.paused_since is not None:
+            if self.last_pair is not None:
+                # Paused: show what the key changed on the frozen frame.
+                image, stylized = self.last_pair
+                self.last_view = self._view(image, self.fit.finish(blend(image, stylized, self.strength)))
+            self._show(None)
+
+    def _message(self, text: str, notice: bool = False) -> None:
+        if notice:
+            self.notice = (text, time.perf_counter() + NOTICE_SECONDS)
+        if self.opts.on_message is not None:
+            self.opts.on_message(text)
