@@ -112,7 +112,7 @@ def run_pastiche(content: Path, style: Path, size: int, steps: int, threads: int
 def evaluate_outputs(content: Path, style: Path, size: int, workdir: Path, variants: list[str], repeats: int) -> dict:
     """Median float32 loss of our renders: checks that bfloat16 arithmetic does not cost quality."""
     from vidstyle.gatys import GatysEngine, GatysOptions, total_loss
-    from vidstyle.gatys.api import as_uint8_image
+    from vidstyle.utils.image import as_uint8_image
     from vidstyle.utils.image import load_image, to_tensor
 
     engine = GatysEngine(GatysOptions(device="cpu", precision="float32", channels_last=False,

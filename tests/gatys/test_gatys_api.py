@@ -7,7 +7,7 @@ from PIL import Image
 from vidstyle.io.synthetic import synthetic_scene, synthetic_style
 from vidstyle.errors import InputError, OutputError
 from vidstyle.gatys import intermediate_path, stylize_image
-from vidstyle.gatys.color import rgb_to_yiq
+from vidstyle.utils.color import rgb_to_yiq
 from vidstyle.utils.image import to_tensor
 
 FAST = {"size": 48, "steps": 8, "device": "cpu"}

@@ -277,25 +277,6 @@ def test_temporal_smooth_reduces_frame_to_frame_flicker(tmp_path):
     assert jitter(tmp_path / "smooth.mp4") < 0.7 * jitter(tmp_path / "raw.mp4")
 
 
-def test_temporal_trained_picks_the_temporal_variant(tmp_path, monkeypatch):
-    import torch
-
-    from vidstyle.errors import ModelError
-    from vidstyle.models import build_network, full_arch_params, save_model
-    from vidstyle.pipeline.video import temporal_model
-
-    torch.manual_seed(0)
-    meta = {"architecture": "fast", "arch_params": full_arch_params("fast")}
-    save_model(tmp_path / "toy-fast.safetensors", build_network("fast"), meta)
-    save_model(tmp_path / "toy-fast-temporal.safetensors", build_network("fast"), {**meta, "temporal": True})
-    save_model(tmp_path / "lonely-fast.safetensors", build_network("fast"), meta)
-    monkeypatch.setenv("VIDSTYLE_MODELS", str(tmp_path))
-    assert temporal_model("toy-fast") == "toy-fast-temporal"
-    assert temporal_model(str(tmp_path / "toy-fast-temporal.safetensors")).endswith("toy-fast-temporal.safetensors")
-    with pytest.raises(ModelError, match="temporal"):
-        temporal_model("lonely-fast")
-
-
 def test_gpu_file_mode_batches_and_gives_the_codecs_threads():
     from vidstyle.pipeline.video import GPU_BATCH, VideoOptions, _use_gpu_file_mode
 

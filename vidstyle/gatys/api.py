@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -12,37 +12,24 @@ import torch.nn.functional as F
 from PIL import Image
 
 from vidstyle.errors import InputError, OutputError
-from vidstyle.gatys.color import gray_rgb, luminance, match_luminance, recolor
+from vidstyle.gatys.color import gray_rgb, match_luminance
 from vidstyle.gatys.engine import GatysEngine, LossTerms
 from vidstyle.gatys.options import GatysOptions, options_from
+from vidstyle.utils.color import luminance, recolor
 from vidstyle.utils.files import check_output_path
-from vidstyle.utils.image import IMAGE_EXTENSIONS, load_image, resize_long_side, save_image, to_tensor, to_uint8
+from vidstyle.utils.image import (
+    IMAGE_EXTENSIONS,
+    ImageInput,
+    as_uint8_image,
+    load_image,
+    resize_long_side,
+    save_image,
+    to_tensor,
+    to_uint8,
+)
 
-ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
 ProgressCallback = Callable[[int, int, int, LossTerms], None]
 """progress(step, total_steps, scale_long_side, terms), called after every step."""
-
-
-def as_uint8_image(image: ImageInput, what: str = "image") -> np.ndarray:
-    """Any accepted image input -> (H, W, 3) uint8 RGB array.
-
-    Arrays may be (H, W), (H, W, 3) or (H, W, 4), uint8 in [0, 255] or float in [0, 1].
-    """
-    if isinstance(image, (str, os.PathLike)):
-        return load_image(image)
-    if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    if isinstance(image, np.ndarray):
-        arr = image
-        if arr.ndim == 2:
-            arr = np.repeat(arr[..., None], 3, axis=2)
-        if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) < 1:
-            raise InputError(f"{what} array must be (H, W), (H, W, 3) or (H, W, 4); got shape {image.shape}")
-        arr = arr[..., :3]
-        if arr.dtype != np.uint8:
-            arr = (np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).round().astype(np.uint8)
-        return np.ascontiguousarray(arr)
-    raise InputError(f"{what} must be a file path, a PIL image or a numpy array, not {type(image).__name__}")
 
 
 def _resized(image: np.ndarray, long_side: int) -> np.ndarray:

@@ -34,7 +34,7 @@ class StylizeOptions:
 
 def preserve_colors(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 stylized + original -> the stylized luminance with the original's chroma, uint8."""
-    from vidstyle.gatys.color import recolor
+    from vidstyle.utils.color import recolor
 
     return to_uint8(recolor(to_tensor(stylized), to_tensor(original)))
 

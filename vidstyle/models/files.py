@@ -141,14 +141,17 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
-def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
-    """Load a model by registry name (``starry_night-fast``) or path; the network is in eval mode on ``device``."""
+def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
+    """Load the model file at ``path``; the network is in eval mode on ``device``.
+
+    Names are resolved by the registry (:func:`vidstyle.models.registry.load_model`).
+    """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from vidstyle.models.registry import find_model
-
-    path = find_model(name_or_path)
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
     meta = read_metadata(path)
     try:
         network = build_network(meta["architecture"], **stored_arch_params(meta["architecture"], meta["arch_params"]))

@@ -1,7 +1,9 @@
 """Finding models by name: the shipped zoo, ``$VIDSTYLE_MODELS``, the user data folder.
 
 A model's name is its file stem (``starry_night-fast``). Folders are searched in that order and the
-first match wins.
+first match wins. The registry owns name -> file: :func:`find_model` resolves a name or a path,
+:func:`load_model` loads what it finds (:mod:`vidstyle.models.files` reads a given file) and
+:func:`temporal_model` finds a model's temporally trained variant.
 """
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidstyle.errors import ModelError
+import torch
+
+from vidstyle.errors import ModelError, VidstyleError
+from vidstyle.models.files import LoadedModel, load_model_file, read_metadata
 
 ENV_VAR = "VIDSTYLE_MODELS"
 SUFFIX = ".safetensors"
@@ -85,8 +90,6 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
 
 def list_models() -> list[ModelInfo]:
     """Every model on the search path, first match per name, sorted by name."""
-    from vidstyle.models.files import read_metadata
-
     seen: dict[str, ModelInfo] = {}
     for folder in search_path():
         if not folder.is_dir():
@@ -99,3 +102,38 @@ def list_models() -> list[ModelInfo]:
             except ModelError as exc:
                 seen[path.stem] = ModelInfo(path.stem, path, None, str(exc))
     return [seen[k] for k in sorted(seen)]
+
+
+def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
+    """Load a model by registry name (``starry_night-fast``) or path; the network is in eval mode on ``device``."""
+    return load_model_file(find_model(name_or_path), device=device)
+
+
+def temporal_model(model: Any) -> Any:
+    """The model's temporally trained variant (``--temporal trained``): its ``NAME-temporal`` sibling, or
+    the model itself when its metadata says ``temporal: true``.
+
+    model: a registry name, a ``.safetensors`` path, or a loaded model (anything with ``metadata``).
+    Returns a name, a path or the loaded model; raises ModelError when there is no such variant.
+    """
+    if not isinstance(model, (str, os.PathLike)):
+        metadata = getattr(model, "metadata", None) or {}
+        if metadata.get("temporal"):
+            return model
+        raise ModelError("--temporal trained needs a model trained with the temporal loss (metadata temporal: true)")
+    name = str(model)
+    if Path(name).suffix == SUFFIX and Path(name).exists():
+        if read_metadata(name).get("temporal"):
+            return name
+        raise ModelError(f"{name} was not trained for temporal consistency (metadata temporal: false); use --temporal smooth")
+    if name.endswith("-temporal"):
+        return name
+    try:
+        load_model(f"{name}-temporal")
+        return f"{name}-temporal"
+    except VidstyleError:
+        pass
+    loaded = load_model(name)
+    if loaded.metadata.get("temporal"):
+        return loaded
+    raise ModelError(f"no temporal variant of {name!r} ({name}-temporal not found); use --temporal smooth")

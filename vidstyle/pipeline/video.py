@@ -14,7 +14,9 @@ from vidstyle.errors import InputError, ModelError, OutputError, VidstyleError
 from vidstyle.io.encoder import AudioCopy, EncoderSettings, VideoFileSink, container_for, resolve_codec
 from vidstyle.io.file import FileSource, parse_size
 from vidstyle.io.folder import ImageFolderSink
+from vidstyle.models.registry import temporal_model
 from vidstyle.pipeline.runner import OrderedPipeline, PipelineStats
+from vidstyle.runtime import create_stylizer
 from vidstyle.runtime.base import Stylizer
 from vidstyle.types import Frame
 from vidstyle.utils.device import resolve_device
@@ -112,59 +114,21 @@ def make_stylizer(model: Any, opts: VideoOptions) -> Stylizer:
     """A Stylizer for ``model``: used as is when it already is one, else built by the runtime."""
     if isinstance(model, Stylizer):
         return model
-    try:
-        from vidstyle.runtime import create_stylizer
-    except ImportError:  # the runtime package exports it from its factory module
-        from vidstyle.runtime.factory import create_stylizer
     return create_stylizer(
         model, backend=opts.backend, device=opts.device, threads=opts.threads, strength=opts.strength,
         **opts.runtime_options,
     )
 
 
-def temporal_model(model: Any) -> Any:
-    """Resolve ``--temporal trained``: the model's ``-temporal`` variant, or the model itself if it is one."""
-    if not isinstance(model, (str, os.PathLike)):
-        metadata = getattr(model, "metadata", None) or {}
-        if metadata.get("temporal"):
-            return model
-        raise ModelError("--temporal trained needs a model trained with the temporal loss (metadata temporal: true)")
-    from vidstyle.models import load_model, read_metadata
-
-    name = str(model)
-    if Path(name).suffix == ".safetensors" and Path(name).exists():
-        if read_metadata(name).get("temporal"):
-            return name
-        raise ModelError(f"{name} was not trained for temporal consistency (metadata temporal: false); use --temporal smooth")
-    if name.endswith("-temporal"):
-        return name
-    try:
-        load_model(f"{name}-temporal")
-        return f"{name}-temporal"
-    except VidstyleError:
-        pass
-    try:
-        loaded = load_model(name)
-    except VidstyleError:
-        raise
-    if loaded.metadata.get("temporal"):
-        return loaded
-    raise ModelError(f"no temporal variant of {name!r} ({name}-temporal not found); use --temporal smooth")
-
-
 def _smooth_post(opts: VideoOptions) -> PostProcessor:
-    try:
-        from vidstyle.flow.stabilize import FlowStabilizer
-    except ImportError as exc:
-        raise VidstyleError(f"--temporal smooth is not available in this build ({exc})") from None
+    from vidstyle.flow.stabilize import FlowStabilizer  # imported on use: most renders do not need it
+
     return FlowStabilizer() if opts.smooth_blend is None else FlowStabilizer(blend=opts.smooth_blend)
 
 
 def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
-    try:
-        from vidstyle.temporal.optimize import OptimizeOptions, render_optimized_video
-    except ImportError as exc:
-        raise VidstyleError(f"--temporal optimize is not available in this build ({exc})") from None
+    from vidstyle.temporal.optimize import OptimizeOptions, render_optimized_video  # imported on use: VGG19 and more
+
     if not opts.style:
         raise InputError("--temporal optimize needs --style STYLE_IMAGE")
     wanted = {
@@ -178,8 +142,7 @@ def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
     }
     if opts.size is not None:
         raise InputError("--temporal optimize takes --long-side, not --size")
-    fields = {f.name for f in dataclasses.fields(OptimizeOptions)} if dataclasses.is_dataclass(OptimizeOptions) else set()
-    optimize_options = OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None and k in fields})
+    optimize_options = OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None})
     report = render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress) or {}
     frames = int(report.get("frames", 0))
     seconds = float(report.get("seconds", 0.0))
@@ -360,4 +323,4 @@ def _run(
     )
 
 
-__all__ = ["stylize_video", "VideoOptions", "VideoResult", "PipelineStats", "make_stylizer", "temporal_model"]
+__all__ = ["stylize_video", "VideoOptions", "VideoResult", "PipelineStats", "make_stylizer"]

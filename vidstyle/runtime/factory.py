@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from vidstyle.errors import DeviceError, InputError, ModelError
+from vidstyle.models import load_model
 from vidstyle.runtime.base import Stylizer
 from vidstyle.runtime.precision import BF16_MIN_PSNR_DB, bf16_check_image, parse_precision, psnr
 from vidstyle.runtime.threads import inference_threads
@@ -84,10 +85,6 @@ def resolve_network(model: Any, device: str = "cpu") -> tuple[nn.Module, dict, s
     if isinstance(model, nn.Module):
         return model, {}, model.__class__.__name__
     if isinstance(model, (str, os.PathLike)):
-        try:
-            from vidstyle.models import load_model
-        except ImportError as exc:
-            raise ModelError(f"cannot load model {model!r}: the model registry is not available ({exc})") from exc
         loaded = load_model(model, device="cpu")
         return loaded.network, dict(loaded.metadata or {}), str(getattr(loaded, "name", None) or Path(str(model)).stem)
     network = getattr(model, "network", None)

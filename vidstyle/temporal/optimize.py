@@ -37,13 +37,12 @@ from vidstyle.errors import InputError, OutputError
 from vidstyle.flow.estimate import DIS_PRESETS, FlowConfig, FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
 from vidstyle.flow.warp import flow_to_tensor, warp_tensor
-from vidstyle.gatys.api import as_uint8_image
 from vidstyle.gatys.engine import GatysEngine, GatysTargets, normalisers
 from vidstyle.gatys.options import GatysOptions
 from vidstyle.losses import temporal_loss
 from vidstyle.types import Frame
 from vidstyle.utils.files import atomic_output, check_output_path
-from vidstyle.utils.image import resize_long_side, to_tensor, to_uint8
+from vidstyle.utils.image import as_uint8_image, resize_long_side, to_tensor, to_uint8
 
 StyleInput = Union[str, os.PathLike, np.ndarray]
 ProgressCallback = Callable[["FrameEvent"], None]

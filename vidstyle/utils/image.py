@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Union
 
 import numpy as np
 import torch
@@ -12,6 +13,8 @@ from vidstyle.errors import InputError, OutputError
 from vidstyle.utils.files import atomic_output, check_output_path
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+# What the image APIs accept: a file path, a PIL image or an array (see as_uint8_image).
+ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray]
 
 
 def load_image(path: str | os.PathLike, long_side: int | None = None) -> np.ndarray:
@@ -34,6 +37,28 @@ def load_image(path: str | os.PathLike, long_side: int | None = None) -> np.ndar
             return np.asarray(im, dtype=np.uint8).copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"not a readable image: {p} ({exc.__class__.__name__})") from exc
+
+
+def as_uint8_image(image: ImageInput, what: str = "image") -> np.ndarray:
+    """Any accepted image input -> (H, W, 3) uint8 RGB array.
+
+    Arrays may be (H, W), (H, W, 3) or (H, W, 4), uint8 in [0, 255] or float in [0, 1].
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image)
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 2:
+            arr = np.repeat(arr[..., None], 3, axis=2)
+        if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) < 1:
+            raise InputError(f"{what} array must be (H, W), (H, W, 3) or (H, W, 4); got shape {image.shape}")
+        arr = arr[..., :3]
+        if arr.dtype != np.uint8:
+            arr = (np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).round().astype(np.uint8)
+        return np.ascontiguousarray(arr)
+    raise InputError(f"{what} must be a file path, a PIL image or a numpy array, not {type(image).__name__}")
 
 
 def resize_long_side(im: Image.Image, long_side: int) -> Image.Image:
