@@ -41,18 +41,19 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 MJPEG_SEND_BUFFER = 128 * 1024
 # How often an MJPEG viewer waiting for a frame checks whether it is still connected (seconds).
 DISCONNECT_CHECK_S = 0.5
-# Models whose metadata says this architecture run in real time on a CPU; `quality` nets do not.
-LIVE_ARCHITECTURE = "fast"
+# Architectures of the real-time networks (one painting, or many in one net); `quality` nets run
+# at a few frames per second on a CPU and are offered only when named with --model.
+LIVE_ARCHITECTURES = ("fast", "multistyle")
 PREFERRED_MODEL = "starry_night-fast"
 # Largest JSON body accepted (an SDP offer is a few kB).
 MAX_JSON_BYTES = 1 << 20
 
 
 def live_models() -> list[str]:
-    """Installed models of the real-time architecture, ``starry_night-fast`` first when present."""
+    """Installed models of the real-time architectures, ``starry_night-fast`` first when present."""
     from vidstyle.models import list_models
 
-    names = [m.name for m in list_models() if m.metadata is not None and m.metadata.get("architecture") == LIVE_ARCHITECTURE]
+    names = [m.name for m in list_models() if m.metadata is not None and m.metadata.get("architecture") in LIVE_ARCHITECTURES]
     return sorted(names, key=lambda n: (n != PREFERRED_MODEL, n))
 
 

@@ -115,10 +115,13 @@ class PeerSessions:
         self._peers[channel_id] = (pc, channel)
         track_class = _stylized_track_class()
 
+        receiving: list = []
+
         @pc.on("track")
         def on_track(track) -> None:
-            if track.kind != "video":
-                return
+            if track.kind != "video" or receiving:
+                return  # one camera per connection: further tracks are not stylized
+            receiving.append(track)
             pc.addTrack(track_class(channel))
             self._spawn(_pump(track, channel))
 

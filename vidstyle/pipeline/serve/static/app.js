@@ -168,7 +168,7 @@ async function stopSource() {
     const channel = vidstyle.channel;
     vidstyle.pc.close();
     vidstyle.pc = null;
-    if (channel) api("api/hangup", { channel }).catch(() => {});
+    if (channel) await api("api/hangup", { channel }).catch(() => {});
   }
   if (vidstyle.localStream) vidstyle.localStream.getTracks().forEach((t) => t.stop());
   vidstyle.localStream = null;
