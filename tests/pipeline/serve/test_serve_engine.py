@@ -230,3 +230,27 @@ def test_settings_changes_apply_and_a_new_model_resets_the_mix():
     s = parse_settings(ChannelSettings(model="red"), {"mix": {"a": 1}, "strength": 0.25, "split": True}, ["red", "blue"])
     assert s == ChannelSettings(model="red", strength=0.25, split=True, mix=(("a", 1.0),))
     assert parse_settings(s, {"model": "blue"}, ["red", "blue"]).mix == ()
+
+
+def test_webrtc_frames_in_and_out():
+    """A channel fed decoded video frames (as the WebRTC receiver delivers them) returns yuv420p frames to send."""
+    import av
+
+    from vidstyle.io.synthetic import pattern_frame
+    from vidstyle.types import Frame
+
+    store = store_of({"keep": lambda: Tint((0, 0, 0))})
+    store.load("keep")
+    channel = Channel("t", store, ChannelSettings(model="keep", strength=0.0), video_frames=True)
+    image = pattern_frame(5, 64, 48)
+    decoded = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+    try:
+        channel.put(Frame(image=decoded, pts=0, time_base=1, index=0, wallclock=time.perf_counter()))
+        out = channel.output.wait_newer(0, timeout=5)
+    finally:
+        channel.close()
+        store.close()
+    assert out is not None and out.video_frame.format.name == "yuv420p"
+    assert (out.video_frame.width, out.video_frame.height) == (64, 48)
+    sent = out.video_frame.to_ndarray(format="rgb24").astype(int)
+    assert np.abs(sent - image).mean() < 6  # two 4:2:0 conversions of the camera's own picture (strength 0)

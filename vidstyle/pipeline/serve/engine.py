@@ -29,6 +29,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from vidstyle.errors import InputError, VidstyleError
+from vidstyle.io.encoder import even_crop
 from vidstyle.pipeline.live.mailbox import LatestFrame
 from vidstyle.pipeline.live.model_cycle import style_styles
 from vidstyle.pipeline.live.view import blend, split_view
@@ -455,7 +456,9 @@ class Channel:
                 if self.video_frames:
                     import av
 
-                    video_frame = av.VideoFrame.from_ndarray(shown, format="rgb24").reformat(format="yuv420p")
+                    # OpenCV's conversion is about twice as fast as swscale's here (BT.601, as the encoder expects).
+                    video_frame = av.VideoFrame.from_ndarray(cv2.cvtColor(np.ascontiguousarray(even_crop(shown)), cv2.COLOR_RGB2YUV_I420),
+                                                             format="yuv420p")
                 ready = time.perf_counter()
                 self._frames += 1
                 self._times.append(ready)
