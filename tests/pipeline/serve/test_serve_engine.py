@@ -254,3 +254,14 @@ def test_webrtc_frames_in_and_out():
     assert (out.video_frame.width, out.video_frame.height) == (64, 48)
     sent = out.video_frame.to_ndarray(format="rgb24").astype(int)
     assert np.abs(sent - image).mean() < 6  # two 4:2:0 conversions of the camera's own picture (strength 0)
+
+
+def test_the_default_picker_offers_only_real_time_models():
+    from vidstyle.models import list_models
+    from vidstyle.pipeline.serve.app import live_models
+
+    names = live_models()
+    architectures = {m.name: (m.metadata or {}).get("architecture") for m in list_models()}
+    assert names[0] == "starry_night-fast"
+    assert names and all(architectures[n] in ("fast", "multistyle") for n in names)
+    assert not any(architectures[n] == "quality" for n in names)
