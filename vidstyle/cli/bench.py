@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from vidstyle.cli.runtime_flags import add_runtime_flags
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -16,10 +18,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="fast",
                    help="comma-separated registry names or paths; 'fast'/'quality' = untrained network of that architecture")
     p.add_argument("--sizes", default="320x240,640x480,1280x720,1920x1080", help="comma-separated WIDTHxHEIGHT")
-    p.add_argument("--backends", "--backend", default="auto", help="comma-separated: auto,torch,onnxruntime,openvino")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--threads", type=int, default=None, help="inference threads (default: all available cores)")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    add_runtime_flags(p, several_backends=True)
     p.add_argument("--runs", type=int, default=20, help="timed frames per case (median reported)")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--no-live", dest="live", action="store_false", help="skip the end-to-end live measurement")
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     options = BenchOptions(
         models=tuple(m.strip() for m in args.model.split(",") if m.strip()),
         sizes=parse_sizes(args.sizes),
-        backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
+        backends=tuple(b.strip() for b in args.backend.split(",") if b.strip()),
         device=args.device,
         threads=args.threads,
         precision=args.precision,

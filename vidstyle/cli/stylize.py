@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -18,9 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strength", type=float, default=1.0, help="1.0 full style … 0.0 the original (default 1.0)")
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (style on luminance)")
     p.add_argument("--long-side", type=int, default=None, help="resize inputs so the longer side has N pixels")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino")
-    p.add_argument("--threads", type=int, default=None, help="CPU inference threads")
+    add_runtime_flags(p)
     p.add_argument("--batch", type=int, default=4, help="images per network call (default 4)")
     p.add_argument("--quiet", action="store_true", help="do not list written files")
     p.set_defaults(func=run)
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from vidstyle.models.apply import StylizeOptions, stylize_paths
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, long_side=args.long_side,
-                             device=args.device, backend=args.backend, threads=args.threads, batch=args.batch)
+                             **runtime_options(args), batch=args.batch)
     report = None if args.quiet else (lambda src, dst: print(f"{src} -> {dst}"))
     written = stylize_paths(args.input, args.output, args.model, options, on_image=report)
     if not args.quiet and len(written) > 1:

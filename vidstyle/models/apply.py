@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from vidstyle.errors import InputError, OutputError
-from vidstyle.utils.image import IMAGE_EXTENSIONS, load_image, save_image, to_tensor, to_uint8
+from vidstyle.utils.image import IMAGE_EXTENSIONS, blend, load_image, save_image, to_tensor, to_uint8
 
 
 @dataclass
@@ -19,6 +19,7 @@ class StylizeOptions:
     strength: 1.0 full style … 0.0 the original (a linear blend of the two).
     preserve_color: keep the photo's colours, take only the stylized luminance (YIQ, Gatys et al. 2016).
     long_side: resize each input so its longer side has this many pixels first (the output has that size).
+    device, backend, threads, precision: how the network runs (see ``vidstyle.runtime.create_stylizer``).
     batch: images per network call for folders (same-size images are batched together by the backend).
     """
 
@@ -28,6 +29,7 @@ class StylizeOptions:
     device: str = "auto"
     backend: str = "auto"
     threads: Optional[int] = None
+    precision: str = "auto"
     batch: int = 4
     quality: int = 95
 
@@ -81,7 +83,7 @@ def stylize_paths(
     pairs = _plan(Path(src), Path(dst))
     single = Path(src).is_file()
     stylizer = create_stylizer(model, backend=opts.backend, device=opts.device, threads=opts.threads,
-                               strength=1.0)
+                               precision=opts.precision, strength=1.0)
     written: list[Path] = []
     try:
         for start in range(0, len(pairs), max(1, opts.batch)):
@@ -100,8 +102,7 @@ def stylize_paths(
             for (inp, out, original), styled in zip(loaded, results):
                 if opts.preserve_color:
                     styled = preserve_colors(styled, original)
-                if opts.strength < 1.0:
-                    styled = np.round(original * (1 - opts.strength) + styled * opts.strength).astype(np.uint8)
+                styled = blend(original, styled, opts.strength)
                 out.parent.mkdir(parents=True, exist_ok=True)
                 written.append(save_image(styled, out, quality=opts.quality))
                 if on_image:

@@ -15,6 +15,7 @@ from vidstyle.io.encoder import AudioCopy, EncoderSettings, VideoFileSink, conta
 from vidstyle.io.file import FileSource, parse_size
 from vidstyle.io.folder import ImageFolderSink
 from vidstyle.models.registry import temporal_model
+from vidstyle.pipeline.modes import TEMPORAL_MODES
 from vidstyle.pipeline.runner import OrderedPipeline, PipelineStats
 from vidstyle.runtime import create_stylizer
 from vidstyle.runtime.base import Stylizer
@@ -22,7 +23,6 @@ from vidstyle.types import Frame
 from vidstyle.utils.device import resolve_device
 from vidstyle.utils.files import atomic_output, check_output_path
 
-TEMPORAL_MODES = ("none", "smooth", "trained", "optimize")
 # GPU file mode: frames per network call, and decoder/encoder threads (capped by the machine's cores).
 GPU_BATCH = 8
 GPU_CODEC_THREADS = 8
@@ -33,7 +33,8 @@ PostProcessor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class VideoOptions:
     """Options of :func:`stylize_video` (the ``vidstyle video`` flags).
 
-    backend, device, strength, threads: passed to ``vidstyle.runtime.create_stylizer``.
+    backend, device, strength, threads, precision: passed to ``vidstyle.runtime.create_stylizer``
+        (with any further ``runtime_options``).
     codec, crf, preset, encode_threads: the output encoder (see ``vidstyle.io.encoder``).
     long_side / size: process (and write) at another resolution; size is (width, height) or "WxH".
     start / end: cut, in seconds of the input. audio: copy the input's audio.
@@ -53,6 +54,7 @@ class VideoOptions:
     strength: float = 1.0
     threads: Optional[int] = None
     codec: str = "auto"
+    precision: str = "auto"
     crf: Optional[int] = None
     preset: Optional[str] = None
     encode_threads: int = 1
@@ -116,7 +118,7 @@ def make_stylizer(model: Any, opts: VideoOptions) -> Stylizer:
         return model
     return create_stylizer(
         model, backend=opts.backend, device=opts.device, threads=opts.threads, strength=opts.strength,
-        **opts.runtime_options,
+        **{"precision": opts.precision, **opts.runtime_options},
     )
 
 

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from vidstyle.runtime.base import Stylizer
+from vidstyle.utils.image import blend
 
 
 def scaled_size(width: int, height: int, long_side: int) -> tuple[int, int]:
@@ -30,13 +31,22 @@ class ScaledStylizer(Stylizer):
         self.precision = inner.precision
         self.precision_check = inner.precision_check
 
+    @property
+    def styles(self) -> list[str]:  # type: ignore[override]
+        return self.inner.styles
+
+    @property
+    def style_mix(self) -> dict[str, float]:  # type: ignore[override]
+        return self.inner.style_mix
+
+    def _apply_style(self, mix: dict[str, float]) -> None:
+        self.inner.set_style(mix)
+
     def _restore(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         h, w = original.shape[:2]
         if stylized.shape[:2] != (h, w):
             stylized = cv2.resize(stylized, (w, h), interpolation=cv2.INTER_LINEAR)
-        if self.strength < 1.0:
-            stylized = cv2.addWeighted(stylized, self.strength, original, 1.0 - self.strength, 0.0)
-        return stylized
+        return blend(original, stylized, self.strength)
 
     def _shrink(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]

@@ -42,6 +42,7 @@ from vidstyle.gatys.options import GatysOptions
 from vidstyle.losses import temporal_loss
 from vidstyle.types import Frame
 from vidstyle.utils.files import atomic_output, check_output_path
+from vidstyle.utils.hashing import hash_file
 from vidstyle.utils.image import as_uint8_image, resize_long_side, to_tensor, to_uint8
 
 StyleInput = Union[str, os.PathLike, np.ndarray]
@@ -145,16 +146,10 @@ class FrameEvent:
     eta_seconds: float | None
 
 
-def _file_digest(path: Path, h: "hashlib._Hash") -> None:
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-
-
 def cache_key(src: Path, style: np.ndarray, options: OptimizeOptions) -> str:
     """Hex digest of the input file's bytes, the style pixels and the settings that shape the result."""
     h = hashlib.sha256()
-    _file_digest(src, h)
+    hash_file(src, h)
     h.update(np.ascontiguousarray(style).tobytes())
     h.update(str(style.shape).encode())
     h.update(json.dumps(options.result_settings(), sort_keys=True, default=str).encode())

@@ -30,17 +30,10 @@ from vidstyle.train.motion import inside, move, random_flow
 from vidstyle.train.video_pairs import VideoFramePairs
 from vidstyle.utils.device import cpu_supports_bf16, resolve_device
 from vidstyle.utils.files import atomic_output
+from vidstyle.utils.hashing import file_sha256
 from vidstyle.utils.image import load_image, save_image
 
 LOSS_NAMES = ("content", "style", "tv", "grid", "temporal", "distill", "total")
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pick_precision(requested: str, device: torch.device) -> Optional[torch.dtype]:

@@ -103,3 +103,18 @@ def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 95) ->
         kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
         Image.fromarray(image).save(tmp, format=fmt, **kwargs)
     return out
+def blend(original: np.ndarray, stylized: np.ndarray, strength: float) -> np.ndarray:
+    """``strength`` × stylized + (1 − strength) × original: two (H, W, 3) uint8 images -> uint8, rounded.
+
+    strength 1.0 returns ``stylized`` and 0.0 ``original`` (the arrays themselves, not copies).
+    The inference graph does the same blend inside the network (``vidstyle.runtime.graph.Uint8Graph``).
+    """
+    if strength >= 1.0:
+        return stylized
+    if strength <= 0.0:
+        return original
+    import cv2  # imported on use: OpenCV is not needed to read and write images
+
+    return cv2.addWeighted(stylized, float(strength), original, 1.0 - float(strength), 0.0)
+
+
