@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vidstyle.cli.runtime_flags import STYLE_HELP, add_runtime_flags, add_style_flag, runtime_options
+from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
 from vidstyle.errors import InputError
 from vidstyle.pipeline.modes import TEMPORAL_MODES
 
@@ -91,8 +91,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         progress=not args.quiet,
         batch_size=args.batch,
-        runtime_options={**({"compile": True} if args.compile else {}),
-                         **({"style": args.style} if args.style is not None and args.temporal != "optimize" else {})},
+        runtime_options={"compile": True} if args.compile else {},
     )
     if not args.quiet and result.frames_out:
         notes = []
