@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-clients", type=int, default=4, help="streams open at once: viewers plus browser cameras (default 4)")
     add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="initial stylization strength, 0-1")
-    p.add_argument("--size", default=None, metavar="WxH", help="requested capture size of the server's camera, e.g. 640x480")
+    p.add_argument("--size", default=None, metavar="WxH", help="the server's camera pictures scaled to fit this size, shape kept (e.g. 640x480)")
     p.add_argument("--fps", type=float, default=None, help="requested capture rate of the server's camera")
     p.add_argument("--mirror", action="store_true", help="flip the server's camera horizontally (selfie view)")
     p.add_argument("--loop", action="store_true", help="a video file given as --camera starts over at its end")

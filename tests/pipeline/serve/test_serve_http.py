@@ -250,3 +250,16 @@ def test_ctrl_c_stops_cleanly_with_a_viewer_connected(serve_media):
             break
         rest += chunk
     viewer.close()
+
+
+def test_size_fits_the_server_camera_keeping_its_shape(serve_media):
+    from vidstyle.pipeline.serve.app import _open_camera
+    from vidstyle.pipeline.serve.options import ServeOptions
+
+    source = _open_camera(ServeOptions(camera=str(serve_media["clip"]), size=(320, 320), loop=True))
+    try:
+        frame = next(iter(source))
+    finally:
+        source.close()
+    assert (source.info.width, source.info.height) == (320, 240)  # 4:3 kept inside 320x320, no bars
+    assert frame.image.shape == (240, 320, 3)

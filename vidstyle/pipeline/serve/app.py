@@ -293,15 +293,20 @@ def _open_camera(opts: ServeOptions):
         return None
     if not isinstance(opts.camera, (str, int, os.PathLike)):
         return opts.camera  # an already open source
-    from vidstyle.pipeline.live.sources import is_file_camera, open_live_source
+    from vidstyle.pipeline.live.sources import FittedSource, is_file_camera, open_live_source
+    from vidstyle.pipeline.live.view import Fit
 
     if opts.loop:
         if not is_file_camera(opts.camera):
             raise InputError(f"--loop plays a video file again and again; {opts.camera} is not a file")
         from vidstyle.io.file import FileSource
 
-        return FileSource(str(opts.camera), realtime=True, loop=True)
-    return open_live_source(opts.camera, size=opts.size, fps=opts.fps)
+        source = FileSource(str(opts.camera), realtime=True, loop=True)
+    else:
+        source = open_live_source(opts.camera, size=opts.size, fps=opts.fps)
+    # Pictures scaled to fit --size with their shape kept (a page shows any shape: no bars needed).
+    fit = Fit(source.info.width, source.info.height, opts.size, "letterbox")
+    return source if fit.passthrough else FittedSource(source, fit)
 
 
 def _stylizer_factory(opts: ServeOptions) -> Callable[[str], Any]:

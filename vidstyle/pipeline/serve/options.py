@@ -18,7 +18,8 @@ class ServeOptions:
     models: the models the page offers (names or paths; the first is the initial one); empty: every
         installed model of the real-time (``fast``) architecture.
     backend, device, threads, precision: inference runtime (``vidstyle.runtime.create_stylizer``), as for ``vidstyle live``.
-    strength: initial strength (0-1). size, fps: requested capture size (width, height) and rate.
+    strength: initial strength (0-1). size: (width, height) the server's camera pictures are scaled to fit,
+        their shape kept (also requested from a camera's driver). fps: requested capture rate.
     mirror: flip the server's camera horizontally. loop: a video file given as ``camera`` starts over at its end.
     host, port: where to listen (port 0: any free port). token: required access token (None: none).
     max_clients: open streams (MJPEG viewers plus WebRTC connections) allowed at once.
