@@ -152,3 +152,12 @@ def test_codec_without_a_decoder(tmp_path):
         pytest.skip(f"cannot write the test stream with this FFmpeg: {exc}")
     with pytest.raises(InputError, match="unsupported video codec"):
         FileSource(path)
+
+
+def test_select_yields_only_the_chosen_frames_by_decode_index(tmp_path):
+    info = write_test_clip(tmp_path / "c.mp4", width=96, height=64, fps=25, frames=12, audio=False)
+    with FileSource(info.path, select=lambda index: index % 4 in (1, 2)) as source:
+        frames = list(source)
+    assert [f.index for f in frames] == [1, 2, 5, 6, 9, 10]
+    assert [read_frame_index(f.image) for f in frames] == [1, 2, 5, 6, 9, 10]
+    assert [f.pts * f.time_base for f in frames] == [info.times[i] for i in (1, 2, 5, 6, 9, 10)]

@@ -6,7 +6,7 @@ import os
 import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import av
 import av.error
@@ -81,6 +81,8 @@ class FileSource:
     as (H, W, 3) uint8 RGB, with the stream's own ``pts`` and ``time_base`` so variable frame
     rate survives. ``size``/``long_side`` rescale (in the displayed orientation); ``start``/``end``
     (seconds) cut. ``realtime`` paces delivery at the stream's timestamps, like a camera.
+    ``select(index)``, when given, picks the frames to yield by their decode index (0-based after
+    ``start``): the others are decoded, as codecs need, but never converted to RGB.
 
     Raises InputError at construction for a missing, unreadable or video-less file, and while
     iterating for a stream that turns out to be corrupt or truncated.
@@ -96,8 +98,10 @@ class FileSource:
         realtime: bool = False,
         loop: bool = False,
         threads: int = 2,
+        select: Optional[Callable[[int], bool]] = None,
     ) -> None:
         self.path = str(path)
+        self.select = select
         self.realtime = realtime
         self.loop = loop
         self.start = start
@@ -220,6 +224,9 @@ class FileSource:
                 if first_time is None:
                     first_time = t
                 last_time = t
+                if self.select is not None and not self.select(index):
+                    index += 1
+                    continue
                 if self.realtime:
                     if clock_start is None:
                         clock_start = time.perf_counter()

@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-import av
-import av.error
 import numpy as np
 import torch
 
 from vidstyle.errors import InputError
 from vidstyle.flow.estimate import FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
-from vidstyle.io.file import header_frame_count, rotate_image
+from vidstyle.io.file import FileSource
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v"}
 
@@ -66,10 +64,11 @@ class FramePair:
 class VideoFramePairs:
     """A pool of up to ``max_pairs`` (prev, cur, flow, mask) crops from consecutive frames of real videos.
 
-    Videos are found recursively under ``folder`` (mp4, mkv, mov, webm, avi, m4v) and decoded with PyAV,
-    upright (display rotation applied). The budget is shared evenly between videos and each video's pairs
-    are spread over its whole length (every k-th consecutive pair), so memory stays bounded whatever the
-    video length: 11·size² bytes a pair (512 pairs: 92 MB at 128 px, 369 MB at 256 px).
+    Videos are found recursively under ``folder`` (mp4, mkv, mov, webm, avi, m4v) and decoded by
+    :class:`vidstyle.io.file.FileSource`, upright (display rotation applied). The budget is shared evenly
+    between videos and each video's pairs are spread over its whole length (every k-th consecutive pair), so
+    memory stays bounded whatever the video length: 11·size² bytes a pair (512 pairs: 92 MB at 128 px,
+    369 MB at 256 px).
 
     Each pair: both frames downscaled (never upscaled) so the short side is ``size``, the same random
     ``size``×``size`` crop of both (reflect-padded when a frame is smaller), DIS flow from the current crop
@@ -88,12 +87,12 @@ class VideoFramePairs:
         paths = find_videos(folder)
         if not paths:
             raise InputError(f"no videos ({', '.join(sorted(e[1:] for e in VIDEO_EXTENSIONS))}) under {folder}")
-        counts = {path: count for path in paths if (count := self._pair_capacity(path)) is not None}
-        budgets = share_budget(list(counts.values()), max_pairs)
+        probed = {path: found for path in paths if (found := self._probe(path)) is not None}
+        budgets = share_budget([capacity for capacity, _ in probed.values()], max_pairs)
         self.videos_used = 0
-        for (path, capacity), budget in zip(counts.items(), budgets):
+        for (path, (capacity, frame_size)), budget in zip(probed.items(), budgets):
             before = len(self.pairs)
-            self._collect(path, capacity, budget)
+            self._collect(path, capacity, frame_size, budget)
             self.videos_used += len(self.pairs) > before
         if not self.pairs:
             raise InputError(f"no usable frame pairs in the videos under {folder} (unreadable or single-frame files?)")
@@ -103,21 +102,22 @@ class VideoFramePairs:
 
     # -- building the pool ---------------------------------------------------------------------------------
 
-    def _pair_capacity(self, path: Path) -> Optional[int]:
-        """How many consecutive pairs the video has, from its header (None: unreadable, skipped)."""
+    def _probe(self, path: Path) -> Optional[tuple[int, tuple[int, int]]]:
+        """How many consecutive pairs the video has (from its header) and the (width, height) its frames are
+        decoded at: upright, the short side downscaled to ``size``. None: unreadable, skipped with a warning."""
         try:
-            with av.open(str(path)) as container:
-                if not container.streams.video:
-                    warnings.warn(f"skipping {path}: no video stream", stacklevel=3)
-                    return None
-                frames = header_frame_count(container, container.streams.video[0])
-        except av.error.FFmpegError as exc:
+            with FileSource(path) as source:
+                frames = source.info.frame_count
+                width, height = source.width, source.height
+        except InputError as exc:
             warnings.warn(f"skipping unreadable training video {path}: {exc}", stacklevel=3)
             return None
+        scale = min(1.0, self.size / min(width, height))
+        frame_size = (max(1, round(width * scale)), max(1, round(height * scale)))
         # Unknown length (rare: raw streams): let it compete for a full share, taken from its start.
-        return max(0, frames - 1) if frames else 1 << 30
+        return (max(0, frames - 1) if frames else 1 << 30), frame_size
 
-    def _collect(self, path: Path, capacity: int, budget: int) -> None:
+    def _collect(self, path: Path, capacity: int, frame_size: tuple[int, int], budget: int) -> None:
         """Add up to ``budget`` pairs of ``path``: pairs (o + j·k, o + j·k + 1) with k = capacity // budget."""
         if budget <= 0:
             return
@@ -125,42 +125,34 @@ class VideoFramePairs:
         offset = stride // 2
         taken = 0
         try:
-            for prev, cur in self._consecutive_frames(path, stride, offset):
+            for prev, cur in self._consecutive_frames(path, frame_size, stride, offset):
                 if self._add_pair(prev, cur):
                     taken += 1
                     if taken >= budget:
                         break
-        except av.error.FFmpegError as exc:
+        except InputError as exc:
             warnings.warn(f"training video {path} is corrupt after {taken} pairs, keeping those: {exc}", stacklevel=3)
         if taken == 0:
             warnings.warn(f"skipping training video {path}: no usable pair of consecutive frames", stacklevel=3)
 
-    def _consecutive_frames(self, path: Path, stride: int, offset: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """(frame i, frame i+1) for i = offset, offset + stride, …: (H, W, 3) uint8 RGB, short side ≤ size.
+    def _consecutive_frames(self, path: Path, frame_size: tuple[int, int], stride: int,
+                            offset: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(frame i, frame i+1) for i = offset, offset + stride, …: (H, W, 3) uint8 RGB of ``frame_size``.
 
         Every frame is decoded (codecs need that) but only the frames of a pair are converted to RGB.
         """
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            prev: Optional[np.ndarray] = None
-            for index, frame in enumerate(container.decode(stream)):
-                rgb = None
-                if prev is not None:
-                    rgb = self._to_rgb(frame)
-                    yield prev, rgb
-                    prev = None
-                if index >= offset and (index - offset) % stride == 0:
-                    prev = rgb if rgb is not None else self._to_rgb(frame)
 
-    def _to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
-        """Upright (H, W, 3) uint8 RGB with the short side downscaled to ``size`` (area filter, in swscale)."""
-        rotation = int(frame.rotation or 0) % 360
-        width, height = frame.width, frame.height
-        scale = min(1.0, self.size / min(width, height))  # the short side is the same rotated or not
-        image = frame.to_ndarray(format="rgb24", width=max(1, round(width * scale)),
-                                 height=max(1, round(height * scale)), interpolation="AREA")
-        return np.ascontiguousarray(rotate_image(image, rotation))
+        def in_a_pair(index: int) -> bool:
+            return index >= offset and (index - offset) % stride in (0, 1 % stride)
+
+        with FileSource(path, size=frame_size, select=in_a_pair, threads=os.cpu_count() or 2) as source:
+            prev = None
+            for frame in source:
+                if prev is not None and frame.index == prev.index + 1:
+                    yield prev.image, frame.image
+                    prev = None
+                if (frame.index - offset) % stride == 0:
+                    prev = frame
 
     def _add_pair(self, prev: np.ndarray, cur: np.ndarray) -> bool:
         """Crop both frames alike, compute flow and mask, store; False when too little is visible."""
