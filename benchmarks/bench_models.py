@@ -1,4 +1,4 @@
-"""Model-only speed at 640×480 on this machine's CPU cores, the issue-5 targets.
+"""Model-only speed at 640×480 on this machine's CPU cores, against the CPU speed targets below.
 
 1. quality model: the eager float32 PyTorch baseline, run the way pytorch/examples runs it
    (NCHW float tensor, torch.no_grad, default threads), against vidstyle's best CPU backend

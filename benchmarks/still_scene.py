@@ -1,4 +1,4 @@
-"""Issue 6's webcam-on-a-desk check with a real zoo model: a still photo plus fresh sensor noise in every frame,
+"""The webcam-on-a-desk check with a real zoo model: a still photo plus fresh sensor noise in every frame,
 and a patch of another photo sliding across it.
 
 For --temporal none (the model frame by frame), smooth (then the FlowStabilizer) and trained (the temporally

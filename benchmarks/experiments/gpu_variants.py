@@ -1,12 +1,13 @@
 """Where the quality network's GPU time goes, and what exact rewrites buy (CUDA machines only).
 
-    python benchmarks/gpu_variants.py --json variants.json
+    python benchmarks/experiments/gpu_variants.py --json variants.json
 
 For each variant of the network (``base``; ``fold``: nearest-upsample + 3×3 conv folded into four 2×2
-phase convolutions, see vidstyle.runtime.rewrite; ``fold+pad``: also the 3-channel first and last
-convolutions padded to 8 channels for the tensor cores; ``fold+s2d``/``fold+s2d4``: those convolutions run on
-2×2/4×4-packed pixels, see vidstyle.runtime.rewrite.SpaceToDepthConv) it times the uint8 graph eager and under
-torch.compile at --width x --height, batch --batch, and prints the top kernels of the compiled graph.
+phase convolutions, vidstyle.runtime.rewrite, which the torch backend uses; ``fold+pad``: also the 3-channel
+first and last convolutions padded to 8 channels for the tensor cores; ``fold+s2d``/``fold+s2d4``: those
+convolutions run on 2×2/4×4-packed pixels, rewrites.SpaceToDepthConv beside this script) it times the uint8
+graph eager and under torch.compile at --width x --height, batch --batch, and prints the top kernels of the
+compiled graph.
 Every variant's output is compared with the base network's (max |difference| in /255).
 """
 from __future__ import annotations
@@ -23,12 +24,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from vidstyle.io.synthetic import synthetic_scene  # noqa: E402
 from vidstyle.runtime.factory import resolve_network  # noqa: E402
 from vidstyle.runtime.graph import Uint8Graph  # noqa: E402
-from vidstyle.runtime.rewrite import fold_upsampling, pack_rgb_convolutions  # noqa: E402
+from vidstyle.runtime.rewrite import fold_upsampling  # noqa: E402
+
+from rewrites import pack_rgb_convolutions  # noqa: E402  (beside this script)
 
 
 class PadInputChannels(nn.Module):

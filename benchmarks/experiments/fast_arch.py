@@ -1,9 +1,11 @@
 """Time transform-network candidates at 640×480 on 2 threads: OpenVINO (from ONNX, fp32 and bf16) and torch eager.
 
-This is the measurement that chose the ``fast`` architecture (see models/README.md). The machine is shared,
-so the candidates are timed interleaved (one inference of each in turn, repeated) and compared by ratio.
+This is the measurement that chose the ``fast`` architecture (see FAST_ARCH_NOTES.md beside it). The machine is
+shared, so the candidates are timed interleaved (one inference of each in turn, repeated) and compared by ratio.
+The candidates use ``build_network("fast", ...)`` options (norm, last_upsample, project_first) that the package
+may no longer offer: this script records how the choice was made.
 
-    .venv/bin/python benchmarks/fast_arch.py [--runs 25] [--torch] [--width 1280 --height 720] [--only "IN shuffle"]
+    .venv/bin/python benchmarks/experiments/fast_arch.py [--runs 25] [--torch] [--width 1280 --height 720] [--only "IN shuffle"]
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import torch
 from vidstyle.models.networks import build_network, count_parameters
 
 CANDIDATES = {
-    # Session 3: the first upsampling stage projecting 48 -> 16 channels before interpolating (the default now).
+    # The first upsampling stage projecting 48 -> 16 channels before interpolating (the shipped choice).
     "fast c48 b4 IN shuffle PF": ("fast", dict(channels=48, blocks=4, norm="instance", project_first=True)),
     "fast c48 b4 IN shuffle": ("fast", dict(channels=48, blocks=4, norm="instance", last_upsample="shuffle",
                                             project_first=False)),
