@@ -32,9 +32,10 @@ from vidstyle.errors import InputError, VidstyleError
 from vidstyle.io.encoder import even_crop
 from vidstyle.pipeline.live.mailbox import LatestFrame
 from vidstyle.pipeline.live.model_cycle import style_styles
-from vidstyle.pipeline.live.view import blend, split_view
+from vidstyle.pipeline.live.view import split_view
 from vidstyle.runtime.base import Stylizer
 from vidstyle.types import Frame
+from vidstyle.utils.image import blend
 
 # Readouts (fps, latency, model time) are taken over this many recent frames.
 STATS_WINDOW = 30
