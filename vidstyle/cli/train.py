@@ -5,6 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
+from vidstyle.cli.runtime_flags import add_precision_flag
 from vidstyle.train.config import TrainConfig
 
 _DEFAULTS = TrainConfig(style=Path("."), data=Path("."), out=Path("."))
@@ -49,8 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", type=Path, default=None, help="logs, previews and checkpoints (default runs/<name>)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default=d.precision,
-                   help="autocast dtype (auto: bf16 on CPUs with AVX512-BF16/AMX, fp16 on CUDA, else fp32)")
+    add_precision_flag(p, default=d.precision,
+                       help="autocast dtype: auto (bf16 on CPUs with AVX512-BF16/AMX, fp16 on CUDA, else fp32), fp32, "
+                            "bf16 or fp16 (float32, bfloat16 are accepted too)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--temporal", action="store_true",
                    help="add the Ruder et al. 2018 temporal loss on synthetic motion, or on real video with "
