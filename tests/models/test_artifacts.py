@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from vidstyle.losses.look import border_outlier_ratio, periodic_peak_ratio
 from vidstyle.models import build_network, list_models, load_model
 from vidstyle.models.registry import package_models_dir
 
@@ -25,37 +26,6 @@ def smooth_inputs() -> dict[str, torch.Tensor]:
     }
 
 
-def periodic_peak_ratio(image: np.ndarray, period: int) -> float:
-    """How far the spectrum at 1/period stands above its neighbours, for the image's row and column profiles.
-
-    The smooth trend is removed first (a 9-px box blur), so only fine periodic structure is left.
-    Returns max over axes of |FFT| at the period's frequency ÷ the background: the median |FFT| over all
-    non-zero frequencies, but at least what a 0.25-grey-level sinusoid gives (so invisible ripples on a
-    perfectly flat output do not count).
-    """
-    gray = torch.from_numpy(image.mean(axis=2, dtype=np.float64))[None, None]
-    trend = F.avg_pool2d(F.pad(gray, (4, 4, 4, 4), mode="replicate"), 9, 1)
-    detail = (gray - trend)[0, 0, 8:-8, 8:-8].numpy()  # away from the borders (tested separately)
-    worst = 0.0
-    for profile in (detail.mean(axis=0), detail.mean(axis=1)):
-        spectrum = np.abs(np.fft.rfft(profile - profile.mean()))
-        n = len(profile)
-        k = round(n / period)
-        background = max(float(np.median(spectrum[1:])), 0.25 * n / 2)
-        worst = max(worst, float(spectrum[max(k - 1, 0):k + 2].max() / background))
-    return worst
-
-
-def border_outlier_ratio(image: np.ndarray) -> float:
-    """Step between the outermost row/column and its neighbour, ÷ the largest such step inside the image."""
-    a = image.astype(np.float64).mean(axis=2)
-    row_steps = np.abs(np.diff(a.mean(axis=1)))
-    col_steps = np.abs(np.diff(a.mean(axis=0)))
-    border = max(row_steps[0], row_steps[-1], col_steps[0], col_steps[-1])
-    inner = max(row_steps[2:-2].max(), col_steps[2:-2].max(), 1.0)  # 1 grey level: an invisible step
-    return float(border / inner)
-
-
 def stylize(network: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         y = network.eval()(x).clamp(0, 1)
@@ -68,19 +38,28 @@ def _shipped() -> list[str]:
 
 def _networks():
     cases = []
-    for arch in ("fast", "quality"):
-        torch.manual_seed(0)
-        cases.append(pytest.param(("untrained", arch), id=f"untrained-{arch}"))
-    cases += [pytest.param(("shipped", name), id=name) for name in _shipped()]
+    for arch in ("fast", "quality", "multistyle"):
+        cases.append(pytest.param(("untrained", arch, None), id=f"untrained-{arch}"))
+    for name in _shipped():
+        styles = (load_model(name).metadata.get("arch_params") or {}).get("styles")
+        if styles:  # a multistyle network: every style it holds
+            cases += [pytest.param(("shipped", name, s), id=f"{name}:{s}") for s in styles]
+        else:
+            cases.append(pytest.param(("shipped", name, None), id=name))
     return cases
 
 
 def _get(case):
-    kind, name = case
+    kind, name, style = case
     if kind == "untrained":
         torch.manual_seed(0)
-        return build_network(name)
-    return load_model(name).network
+        return build_network(name, styles=["a", "b"]) if name == "multistyle" else build_network(name)
+    network = load_model(name).network
+    if style is not None:
+        mix = torch.zeros(len(network.styles))
+        mix[network.styles.index(style)] = 1.0
+        network.set_mix(mix)
+    return network
 
 
 @pytest.mark.parametrize("case", _networks())

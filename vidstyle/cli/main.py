@@ -12,6 +12,8 @@ import sys
 
 from vidstyle import __version__
 from vidstyle.errors import VidstyleError
+from vidstyle.utils.signals import Terminated, signal_number, stop_signals_interrupt
+from vidstyle.utils.validate import MEMORY_LIMIT_ENV
 
 # Modules under vidstyle.cli that provide a subcommand, in the order `--help` lists them.
 COMMAND_MODULES = [
@@ -22,6 +24,7 @@ COMMAND_MODULES = [
     "serve",
     "bench",
     "train",
+    "add_style",
     "stylize",
     "models",
     "export",
@@ -45,16 +48,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code = args.func(args)
+        # SIGTERM/SIGHUP stop a command as Ctrl-C does: the same cleanup, the same kept partial output.
+        with stop_signals_interrupt():
+            code = args.func(args)
     except VidstyleError as exc:
-        print(f"vidstyle: error: {exc}", file=sys.stderr)
+        print(f"vidstyle: error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("vidstyle: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = signal_number(exc)
+        print("vidstyle: interrupted" + (f" ({exc})" if isinstance(exc, Terminated) else ""), file=sys.stderr)
+        return 128 + int(signum)
     except BrokenPipeError:
         return 1
+    except MemoryError:
+        print(f"vidstyle: error: out of memory; try a smaller size ({MEMORY_LIMIT_ENV} sets what vidstyle plans for)",
+              file=sys.stderr)
+        return 2
     return int(code or 0)
+
+
+def one_line(exc: BaseException) -> str:
+    """An error message on one line (some library messages span several)."""
+    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
 if __name__ == "__main__":

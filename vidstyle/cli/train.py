@@ -19,10 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a transform network (Johnson et al. 2016) for one style image. Writes a .safetensors "
         "model with JSON metadata; logs, previews and checkpoints go to --run-dir (default runs/<name>/).",
     )
-    p.add_argument("--style", required=True, type=Path, help="style image (a painting)")
+    p.add_argument("--style", required=True, type=Path,
+                   help="style image (a painting); with --arch multistyle also a folder of paintings")
     p.add_argument("--data", required=True, type=Path, help="folder of training photos (searched recursively)")
     p.add_argument("--out", required=True, type=Path, help="output model file (.safetensors)")
-    p.add_argument("--arch", choices=["fast", "quality"], default=d.arch, help=f"network (default {d.arch})")
+    p.add_argument("--arch", choices=["fast", "quality", "multistyle"], default=d.arch, help=f"network (default {d.arch})")
     p.add_argument("--arch-param", action="append", default=[], metavar="KEY=VALUE",
                    help="architecture parameter, e.g. channels=32 (repeatable)")
     p.add_argument("--steps", type=int, default=d.steps, help=f"optimizer steps (default {d.steps})")
@@ -35,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
     p.add_argument("--content-weight", type=float, default=d.content_weight, help=f"default {d.content_weight}")
     p.add_argument("--style-weight", type=float, default=d.style_weight, help=f"default {d.style_weight}")
+    p.add_argument("--palette-weight", type=float, default=d.palette_weight,
+                   help="weight of the palette loss: the output's colour distribution against the painting's "
+                        f"(default {d.palette_weight:g})")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
     p.add_argument("--grid-weight", type=float, default=d.grid_weight,
                    help=f"penalty on patterns locked to the network's stride-4 pixel grid (default {d.grid_weight:g}; 0 turns it off)")
@@ -70,6 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "much faster per step), e.g. a smaller --arch-param channels=32 copy of a zoo model")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight, help=f"default {d.distill_weight:g}")
     p.add_argument("--style-name", default=None, help="style name stored in the metadata (default: the file stem)")
+    p.add_argument("--overwrite", "-y", action="store_true",
+                   help="replace an existing --out (never the --init, --teacher or --resume model)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -79,7 +85,9 @@ def _parse_arch_params(items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"vidstyle train: --arch-param expects KEY=VALUE, got {item!r}")
+            from vidstyle.errors import InputError
+
+            raise InputError(f"--arch-param expects KEY=VALUE, got {item!r}")
         try:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -93,20 +101,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.suffix != ".safetensors":
         raise InputError(f"--out must end in .safetensors, got {args.out}")
-    if not args.style.is_file():
+    if not args.style.exists():
         raise InputError(f"style image not found: {args.style}")
     config = TrainConfig(
         style=args.style, data=args.data, out=args.out, arch=args.arch,
         arch_params=_parse_arch_params(args.arch_param), steps=args.steps, max_minutes=args.max_minutes,
         batch=args.batch, size=args.size, style_size=args.style_size, lr=args.lr,
-        content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
+        content_weight=args.content_weight, style_weight=args.style_weight, palette_weight=args.palette_weight, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
         style_layers=tuple(s for s in args.style_layers.split(",") if s),
         content_layers=tuple(s for s in args.content_layers.split(",") if s),
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,
         seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
         temporal_weight=args.temporal_weight, temporal_noise=args.temporal_noise, video_data=args.video_data, video_pairs=args.video_pairs,
         init=args.init, resume=args.resume, run_dir=args.run_dir, teacher=args.teacher, distill_weight=args.distill_weight,
-        threads=args.threads, progress=not args.no_progress, style_name=args.style_name,
+        threads=args.threads, progress=not args.no_progress, style_name=args.style_name, overwrite=args.overwrite,
     )
     result = train(config)
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items() if v)

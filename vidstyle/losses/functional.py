@@ -105,3 +105,38 @@ def temporal_loss(image: torch.Tensor, warped_previous: torch.Tensor, mask: torc
     if m is not None:
         diff = diff * m
     return diff.mean()
+
+
+def rgb_to_lab(image: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) sRGB in [0, 1] -> (B, 3, H, W) CIELAB (D65): L in [0, 100], a and b about [-128, 127].
+
+    Differentiable (the same formulas as OpenCV's float conversion), for colour losses.
+    """
+    x = image.clamp(0, 1)
+    linear = torch.where(x > 0.04045, ((x + 0.055) / 1.055) ** 2.4, x / 12.92)
+    m = torch.tensor([[0.412453, 0.357580, 0.180423],
+                      [0.212671, 0.715160, 0.072169],
+                      [0.019334, 0.119193, 0.950227]], dtype=x.dtype, device=x.device)
+    xyz = torch.einsum("ij,bjhw->bihw", m, linear)
+    xyz = xyz / torch.tensor([0.950456, 1.0, 1.088754], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    f = torch.where(xyz > 0.008856, xyz.clamp_min(1e-6) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
+
+
+def sorted_projections(pixels: torch.Tensor, directions: torch.Tensor, count: int) -> torch.Tensor:
+    """Quantiles of a point cloud along each direction: (N, D) points, (K, D) unit directions ->
+    (K, count) values at ``count`` evenly spaced quantiles (the target of :func:`palette_loss`)."""
+    projected = (pixels @ directions.T).T.contiguous()  # (K, N)
+    q = torch.linspace(0, 1, count, dtype=pixels.dtype, device=pixels.device)
+    return torch.quantile(projected, q, dim=1).T.contiguous()
+
+
+def palette_loss(image: torch.Tensor, target_quantiles: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """Sliced 1-Wasserstein distance between each image's Lab pixel distribution and a target's, per image.
+
+    image: (B, 3, H, W) RGB in [0, 1]; target_quantiles: (B or 1, K, H·W) from :func:`sorted_projections` of
+    the target's Lab pixels; directions: (K, 3) unit vectors. Returns (B,) distances in Lab units.
+    """
+    lab = rgb_to_lab(image).flatten(2).transpose(1, 2)  # (B, N, 3)
+    projected = torch.sort(lab @ directions.T.to(lab.dtype), dim=1).values.transpose(1, 2)  # (B, K, N)
+    return (projected - target_quantiles.to(projected.dtype)).abs().mean(dim=(1, 2))

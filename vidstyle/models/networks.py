@@ -7,14 +7,16 @@ bright lines along the borders of tiny nets).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Optional, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-def _norm(kind: str, channels: int) -> nn.Module:
+def _norm(kind: Union[str, Callable[[int], nn.Module]], channels: int) -> nn.Module:
+    if callable(kind):  # a factory, e.g. conditional instance norm bound to a style count
+        return kind(channels)
     if kind == "instance":
         # affine=True as in pytorch/examples; no running stats, so train and eval behave the same.
         return nn.InstanceNorm2d(channels, affine=True)
@@ -270,7 +272,106 @@ class FastNet(StrideMultiplePad):
         return x + y if self.residual_output else y
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"quality": QualityNet, "fast": FastNet}
+# ---------------------------------------------------------------------------------------------------------
+# multistyle: many paintings in one real-time network (conditional instance normalisation)
+# ---------------------------------------------------------------------------------------------------------
+
+
+class ConditionalInstanceNorm(nn.Module):
+    """Instance normalisation with a learned scale and shift per style (Dumoulin et al. 2017).
+
+    ``weight`` and ``bias`` are (S, C): row s is style s. The owning network sets ``mix`` (B or 1, S),
+    non-negative weights summing to 1, before each forward; the scale and shift are the mix of the rows,
+    so blending styles is mixing their rows and a new style is one new row of each.
+    """
+
+    def __init__(self, channels: int, num_styles: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(num_styles, channels))
+        self.bias = nn.Parameter(torch.zeros(num_styles, channels))
+        self.mix: Optional[torch.Tensor] = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mix = self.mix.to(x.dtype)
+        scale = (mix @ self.weight.to(x.dtype))[:, :, None, None]
+        shift = (mix @ self.bias.to(x.dtype))[:, :, None, None]
+        return F.instance_norm(x) * scale + shift
+
+
+class MultiStyleNet(StrideMultiplePad):
+    """The real-time network for many paintings at once (stride 4).
+
+    The fast design (depthwise-separable residual blocks at 1/4 resolution, a pixel-shuffle decoder with a
+    binomial deblocking filter) with every normalisation conditional on the style. No global skip: the
+    output is drawn from scratch, so the painting's palette replaces the photo's (a residual output made
+    keeping the photo's colours the easy way out; see docs/design.md).
+
+    forward(x, mix): x (B, 3, H, W) RGB in [0, 1]; mix (B or 1, S) style weights (rows sum to 1), default
+    the weights set by :meth:`set_mix` (style 0 at first). Returns (B, 3, H, W) RGB, nominally [0, 1].
+    """
+
+    stride = 4
+
+    def __init__(self, styles: list[str], channels: int = 64, blocks: int = 5, mid: int = 24) -> None:
+        super().__init__()
+        if not styles or len(set(styles)) != len(styles):
+            raise ValueError("a multistyle network needs a list of distinct style names")
+        self.styles = list(styles)
+        self.channels, self.blocks, self.mid = channels, blocks, mid
+        n = len(self.styles)
+
+        def norm(c: int) -> nn.Module:
+            return ConditionalInstanceNorm(c, n)
+
+        self.encoder = nn.Sequential(
+            ReflectConv(3, mid, 3, stride=2), norm(mid), nn.ReLU(),
+            ReflectConv(mid, channels, 3, stride=2), norm(channels), nn.ReLU(),
+        )
+        self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
+        self.decoder = nn.Sequential(
+            ProjectUpsample(channels, mid), norm(mid), nn.ReLU(), ShuffleUpsample(mid, 3), BinomialBlur(3),
+        )
+        with torch.no_grad():  # start at mid-grey rather than black
+            self.decoder[3].conv[1].bias.fill_(0.5)
+        self.conditional_norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
+        initial = torch.zeros(1, n)
+        initial[0, 0] = 1.0
+        self.register_buffer("active_mix", initial, persistent=False)
+
+    def with_styles(self, names: list[str]) -> tuple["MultiStyleNet", list[int]]:
+        """A copy holding this network's styles plus ``names`` (new rows start as the mean of the trained ones),
+        and the rows of ``names`` in it. Names it already holds are relearned in place."""
+        styles = self.styles + [n for n in names if n not in self.styles]
+        params = {"channels": self.channels, "blocks": self.blocks, "mid": self.mid}
+        grown = MultiStyleNet(styles, **params)
+        state = {}
+        for key, value in self.state_dict().items():
+            if key.endswith((".weight", ".bias")) and value.shape[0] == len(self.styles) and any(
+                    key.startswith(prefix) for prefix in self._conditional_prefixes()):
+                rows = value.mean(0, keepdim=True).expand(len(styles) - len(self.styles), -1)
+                value = torch.cat([value, rows])
+            state[key] = value
+        grown.load_state_dict(state)
+        return grown, [styles.index(n) for n in names]
+
+    def _conditional_prefixes(self) -> list[str]:
+        return [name + "." for name, m in self.named_modules() if isinstance(m, ConditionalInstanceNorm)]
+
+    def set_mix(self, mix: torch.Tensor) -> None:
+        """Set the default style weights: (S,) or (1, S), non-negative, summing to 1."""
+        self.active_mix = mix.reshape(1, -1).to(self.active_mix)
+
+    def forward(self, x: torch.Tensor, mix: Optional[torch.Tensor] = None) -> torch.Tensor:
+        mix = self.active_mix if mix is None else mix
+        for layer in self.conditional_norms:
+            layer.mix = mix
+        return super().forward(x)
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.residuals(self.encoder(x)))
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = {"quality": QualityNet, "fast": FastNet, "multistyle": MultiStyleNet}
 
 
 # Parameters added after models were first saved, with the value that reproduces those older files.
@@ -304,9 +405,10 @@ def full_arch_params(arch: str, **overrides: Any) -> dict[str, Any]:
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}: use one of {sorted(ARCHITECTURES)}")
     sig = inspect.signature(ARCHITECTURES[arch].__init__)
+    accepted = [n for n in sig.parameters if n != "self"]
     params = {n: p.default for n, p in sig.parameters.items() if n != "self" and p.default is not inspect.Parameter.empty}
-    unknown = set(overrides) - set(params)
+    unknown = set(overrides) - set(accepted)
     if unknown:
-        raise ValueError(f"{arch} has no parameter(s) {sorted(unknown)}; it takes {sorted(params)}")
+        raise ValueError(f"{arch} has no parameter(s) {sorted(unknown)}; it takes {sorted(accepted)}")
     params.update(overrides)
     return params

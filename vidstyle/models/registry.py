@@ -21,6 +21,11 @@ from vidstyle.models.files import LoadedModel, load_model_file, read_metadata
 ENV_VAR = "VIDSTYLE_MODELS"
 SUFFIX = ".safetensors"
 
+# Model names that are no longer shipped -> the options that replace them (e.g. "starry_night-fast":
+# "--model zoo --style starry_night"). Used only when no file of that name is found, so a user with an
+# old file keeps it working and a user without one gets a one-line pointer instead of "no model named".
+RETIRED_MODELS: dict[str, str] = {}
+
 
 def package_models_dir() -> Path:
     """The shipped zoo.
@@ -83,6 +88,8 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
         path = folder / f"{name}{SUFFIX}"
         if path.is_file():
             return path
+    if name in RETIRED_MODELS:
+        raise ModelError(f"model {name!r} was retired: use {RETIRED_MODELS[name]} (see `vidstyle models list`)")
     known = [m.name for m in list_models()]
     hint = f"; available: {', '.join(known)}" if known else "; no models are installed"
     raise ModelError(f"no model named {name!r}{hint} (see `vidstyle models list`)")
@@ -105,8 +112,17 @@ def list_models() -> list[ModelInfo]:
 
 
 def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
-    """Load a model by registry name (``starry_night-fast``) or path; the network is in eval mode on ``device``."""
-    return load_model_file(find_model(name_or_path), device=device)
+    """Load a model by registry name (``starry_night-fast``) or path; the network is in eval mode on ``device``.
+
+    A multistyle model comes with the styles the user added to it (``vidstyle add-style``).
+    """
+    loaded = load_model_file(find_model(name_or_path), device="cpu")
+    if loaded.metadata["architecture"] == "multistyle":
+        from vidstyle.models.user_styles import attach_user_styles
+
+        loaded.network = attach_user_styles(loaded.network, loaded.path)
+    loaded.network = loaded.network.to(device)
+    return loaded
 
 
 def temporal_model(model: Any) -> Any:

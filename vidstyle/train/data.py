@@ -5,6 +5,7 @@ import os
 import random
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -24,6 +25,32 @@ def find_photos(folder: str | os.PathLike) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS)
 
 
+VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v"}
+# Frames taken from a video given as training data: spread over the whole clip.
+VIDEO_TRAINING_FRAMES = 120
+
+
+def _training_images(source: str | os.PathLike) -> Iterator[np.ndarray]:
+    """(H, W, 3) uint8 RGB training images from a folder of photos (unreadable files skipped with a warning)
+    or from a video file (VIDEO_TRAINING_FRAMES frames spread over the clip)."""
+    path = Path(source)
+    if path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS:
+        from vidstyle.io.file import FileSource
+
+        with FileSource(path) as probe:
+            total = probe.info.frame_count or VIDEO_TRAINING_FRAMES
+        step = max(1, total // VIDEO_TRAINING_FRAMES)
+        with FileSource(path, select=lambda i: i % step == 0) as frames:
+            for frame in frames:
+                yield frame.image
+        return
+    for photo in find_photos(path):
+        try:
+            yield load_image(photo)
+        except InputError as exc:
+            warnings.warn(f"skipping unreadable training image: {exc}", stacklevel=2)
+
+
 class PhotoCrops:
     """Random (size × size) crops of a photo folder, as float (B, 3, size, size) RGB batches in [0, 1].
 
@@ -36,15 +63,9 @@ class PhotoCrops:
         self.size = size
         self.rng = random.Random(seed)
         self.images: list[torch.Tensor] = []
-        paths = find_photos(folder)
         keep_side = int(round(size * 1.25))
-        for path in paths:
-            try:
-                img = load_image(path)
-            except InputError as exc:
-                warnings.warn(f"skipping unreadable training image: {exc}", stacklevel=2)
-                continue
-            t = torch.from_numpy(img).permute(2, 0, 1).unsqueeze(0).float()
+        for img in _training_images(folder):
+            t = torch.from_numpy(img if img.flags.writeable else img.copy()).permute(2, 0, 1).unsqueeze(0).float()
             h, w = t.shape[-2:]
             scale = keep_side / min(h, w)
             t = F.interpolate(t, size=(max(size, round(h * scale)), max(size, round(w * scale))),
@@ -52,6 +73,11 @@ class PhotoCrops:
             self.images.append(t.clamp(0, 255).to(torch.uint8)[0])
         if not self.images:
             raise InputError(f"no readable photos (jpg, png, webp) under {folder}")
+
+    @staticmethod
+    def accepts(path: str | os.PathLike) -> bool:
+        """True for what PhotoCrops reads: a folder of photos or a video file."""
+        return Path(path).is_dir() or Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
     def __len__(self) -> int:
         return len(self.images)
@@ -85,6 +111,36 @@ class PhotoCrops:
             out.append(F.interpolate(patch, size=(self.size, self.size), mode="bilinear", antialias=True,
                                      align_corners=False)[0])
         return torch.stack(out)
+
+
+def style_images(style: "str | os.PathLike | list[str | os.PathLike]") -> list[Path]:
+    """The style image(s) of a run: one file, a list of files, or every image in a folder (sorted)."""
+    items = list(style) if isinstance(style, (list, tuple)) else [style]
+    paths: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in PHOTO_EXTENSIONS)
+            if not found:
+                raise InputError(f"no style images (jpg, png, webp) in {p}")
+            paths += found
+        elif p.is_file():
+            paths.append(p)
+        else:
+            raise InputError(f"style image not found: {p}")
+    if not paths:
+        raise InputError("no style image given")
+    return paths
+
+
+def style_names(paths: list[Path], single_name: "str | None" = None) -> list[str]:
+    """Style names for ``paths``: the file stems (``single_name`` overrides the name of a single image)."""
+    if single_name and len(paths) == 1:
+        return [single_name]
+    names = [p.stem for p in paths]
+    if len(set(names)) != len(names):
+        raise InputError(f"style images need distinct file names, got {names}")
+    return names
 
 
 def to_numpy_image(t: torch.Tensor) -> np.ndarray:

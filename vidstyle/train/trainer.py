@@ -20,12 +20,14 @@ from typing import Any, Callable, Optional
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
-from vidstyle.errors import InputError, ModelError
+from vidstyle.errors import InputError, ModelError, OutputError
 from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
+from vidstyle.losses.functional import palette_loss, rgb_to_lab, sorted_projections
 from vidstyle.models import build_network, full_arch_params, load_model, save_model, stored_arch_params
 from vidstyle.train.config import TrainConfig
-from vidstyle.train.data import PhotoCrops, to_numpy_image
+from vidstyle.train.data import PhotoCrops, style_images, style_names, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
 from vidstyle.train.video_pairs import VideoFramePairs
 from vidstyle.utils.device import cpu_supports_bf16, resolve_device
@@ -33,7 +35,8 @@ from vidstyle.utils.files import atomic_output
 from vidstyle.utils.hashing import file_sha256
 from vidstyle.utils.image import load_image, save_image
 
-LOSS_NAMES = ("content", "style", "tv", "grid", "temporal", "distill", "total")
+LOSS_NAMES = ("content", "style", "palette", "tv", "grid", "temporal", "distill", "total")
+PALETTE_DIRECTIONS = 32  # random Lab directions of the sliced Wasserstein palette loss
 
 
 def pick_precision(requested: str, device: torch.device) -> Optional[torch.dtype]:
@@ -83,6 +86,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, log: Callable[[str], None] = print) -> None:
         self.config = c = config
         self.log = log
+        check_train_outputs(c)  # before anything is loaded: a refused --out costs nothing
         if c.threads:
             torch.set_num_threads(c.threads)
         self.device = resolve_device(c.device)
@@ -91,10 +95,14 @@ class Trainer:
         np.random.seed(c.seed % (2**32))
         self.generator = torch.Generator().manual_seed(c.seed)
 
-        style_path = Path(c.style)
-        style_img = load_image(style_path, long_side=c.style_size)
-        self.style_sha256 = file_sha256(style_path)
-        self.style_name = c.style_name or style_path.stem
+        self.style_paths = style_images(c.style)
+        self.multistyle = c.arch == "multistyle"
+        if len(self.style_paths) > 1 and not self.multistyle:
+            raise InputError(f"{len(self.style_paths)} style images need --arch multistyle (one network, many paintings)")
+        style_path = self.style_paths[0]
+        self.style_sha256 = file_sha256(style_path) if len(self.style_paths) == 1 else hashlib.sha256(
+            "".join(file_sha256(p) for p in self.style_paths).encode()).hexdigest()
+        self.style_name = c.style_name or (style_path.stem if len(self.style_paths) == 1 else "multistyle")
         self.data = PhotoCrops(c.data, c.size, seed=c.seed)
         self.video_pairs: Optional[VideoFramePairs] = None
         if c.temporal and c.video_data is not None:
@@ -105,26 +113,59 @@ class Trainer:
 
         # Distillation (--teacher) never runs the VGG losses: no loss network to load.
         self.vgg: Optional[VGG19Features] = None
-        self.style_grams: dict[str, torch.Tensor] = {}
+        # Per style image: {layer: (1, C, C) Gram matrix}.
+        self.style_grams_per_image: list[dict[str, torch.Tensor]] = []
         if not c.teacher:
             layers = tuple(dict.fromkeys((*c.style_layers, *c.content_layers)))
             self.vgg = VGG19Features(layers).to(self.device)
-            style_t = torch.from_numpy(style_img).permute(2, 0, 1).unsqueeze(0).float().div(255).to(self.device)
-            with torch.no_grad():
-                feats = self.vgg(style_t, c.style_layers)
-                self.style_grams = {k: gram_matrix(v.float()) for k, v in feats.items()}
+            for path in self.style_paths:
+                style_img = load_image(path, long_side=c.style_size)
+                style_t = torch.from_numpy(style_img).permute(2, 0, 1).unsqueeze(0).float().div(255).to(self.device)
+                with torch.no_grad():
+                    feats = self.vgg(style_t, c.style_layers)
+                    self.style_grams_per_image.append({k: gram_matrix(v.float()) for k, v in feats.items()})
+        self.style_grams = self.style_grams_per_image[0] if self.style_grams_per_image else {}
+        self.palette_targets: Optional[torch.Tensor] = None  # (S, K, size²) Lab quantiles per style image
+        if c.palette_weight and not c.teacher:
+            self.palette_directions = F.normalize(
+                torch.randn(PALETTE_DIRECTIONS, 3, generator=torch.Generator().manual_seed(c.seed)), dim=1)
+            targets = []
+            for path in self.style_paths:
+                lab = rgb_to_lab(torch.from_numpy(load_image(path, long_side=c.style_size)).permute(2, 0, 1)[None]
+                                 .float().div(255))
+                targets.append(sorted_projections(lab.flatten(2)[0].T, self.palette_directions, c.size * c.size))
+            self.palette_targets = torch.stack(targets).to(self.device)
+            self.palette_directions = self.palette_directions.to(self.device)
 
         self.init_history: list[dict] = []
-        self.arch_params = full_arch_params(c.arch, **c.arch_params)
+        self.init_metadata: dict[str, Any] = {}
+        names = style_names(self.style_paths, c.style_name)
+        arch_params = {**c.arch_params, "styles": names} if self.multistyle else c.arch_params
+        self.arch_params = full_arch_params(c.arch, **arch_params)
         self.network = build_network(c.arch, **self.arch_params)
+        # Rows of the style table this run trains (all of them unless it adds styles to a trained network).
+        self.trained_styles = list(range(len(names)))
         if c.init:
             init = load_model(c.init)
             if init.metadata["architecture"] != c.arch:
                 raise ModelError(f"--init model {c.init} is a {init.metadata['architecture']} network, not {c.arch}")
+            self.init_metadata = init.metadata
             self.arch_params = stored_arch_params(c.arch, init.metadata["arch_params"])
             self.init_history = training_history(init.metadata, init.name)
-            self.network = build_network(c.arch, **self.arch_params)
-            self.network.load_state_dict(init.network.state_dict())
+            if self.multistyle and c.add_styles:
+                self.network, self.trained_styles = init.network.with_styles(names)
+                self.arch_params = {**self.arch_params, "styles": self.network.styles}
+            else:
+                if self.multistyle and self.arch_params["styles"] != names:
+                    raise InputError(f"--init model {c.init} holds styles {self.arch_params['styles']}, not {names}; "
+                                     "to add styles to it use add-style")
+                self.network = build_network(c.arch, **self.arch_params)
+                self.network.load_state_dict(init.network.state_dict())
+        elif c.add_styles:
+            raise InputError("adding styles needs --init: the trained multistyle network to add them to")
+        # Style-table row of each style image, and its loss normaliser (see style_normalisers).
+        self.style_rows = ([self.network.styles.index(n) for n in names] if self.multistyle else [0])
+        self.style_norms = torch.ones(len(self.style_paths))
         self.teacher: Optional[nn.Module] = None
         if c.teacher:
             teacher = load_model(c.teacher, self.device)
@@ -139,11 +180,25 @@ class Trainer:
             for module in (self.vgg, self.teacher):
                 if module is not None:
                     module.to(memory_format=torch.channels_last)
-        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=c.lr)
+        if c.add_styles:
+            # Only the new styles' scale and shift rows learn; every shared weight stays as trained.
+            self.network.requires_grad_(False)
+            params = [p for m in self.network.conditional_norms for p in (m.weight, m.bias)]
+            keep = torch.zeros(len(self.network.styles), 1)
+            keep[self.trained_styles] = 1.0
+            for p in params:
+                p.requires_grad_(True)
+                p.register_hook(lambda g, keep=keep.to(self.device): g * keep.to(g.dtype))
+            self.optimizer = torch.optim.Adam(params, lr=c.lr)
+        else:
+            self.optimizer = torch.optim.Adam(self.network.parameters(), lr=c.lr)
+        self.style_cycle: list[int] = []
+        if self.multistyle and self.vgg is not None:
+            self.style_norms = self.style_normalisers()
+        self.palette_norms = self.palette_normalisers() if self.palette_targets is not None else None
         self.step = 0
         self.elapsed = 0.0  # training wall time, carried across resumes
-        self.run_dir = Path(c.run_dir) if c.run_dir else Path("runs") / Path(c.out).stem
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = c.run_folder()
         self.checkpoint_path = self.run_dir / "checkpoint.safetensors"
         if c.resume:
             self.load_checkpoint(self.checkpoint_path if str(c.resume) == "auto" else Path(c.resume))
@@ -163,6 +218,17 @@ class Trainer:
         c = self.config
         return self.step >= c.steps or bool(c.max_minutes and self.elapsed >= 60 * c.max_minutes)
 
+    def projected_steps(self, first_step: int, started: float) -> int:
+        """The step the run will end at: ``steps``, or fewer when ``max_minutes`` stops it first (at the pace
+        of this session's steps since ``first_step``, begun at perf_counter ``started``)."""
+        c = self.config
+        done = self.step - first_step
+        if not c.max_minutes or done <= 0:
+            return c.steps
+        pace = (time.perf_counter() - started) / done
+        remaining = max(0.0, 60 * c.max_minutes - self.elapsed)
+        return max(self.step, min(c.steps, self.step + math.ceil(remaining / max(pace, 1e-9))))
+
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine decay from lr to lr·lr_final_fraction at the end of the run."""
         c = self.config
@@ -171,11 +237,60 @@ class Trainer:
         progress = self.progress(step)
         return c.lr * (c.lr_final_fraction + (1 - c.lr_final_fraction) * 0.5 * (1 + math.cos(math.pi * progress)))
 
+    def style_normalisers(self, photos: int = 16) -> torch.Tensor:
+        """(S,) factors that give every style image the same weight in a multi-style run.
+
+        Gram losses differ by an order of magnitude between paintings; each style's loss is scaled by the
+        mean over styles of a plain photo's loss against it, divided by its own, so a style ratio
+        (output's loss ÷ photo's loss, the look measure) weighs the same for every painting while the
+        average scale stays that of a single-style run.
+        """
+        c = self.config
+        x = self.data.center_crops(min(photos, len(self.data))).to(self.device)
+        with torch.no_grad():
+            feats = self.vgg(x, c.style_layers)
+            baseline = torch.tensor([float(style_loss({k: v.float() for k, v in feats.items()}, grams))
+                                     for grams in self.style_grams_per_image])
+        # A style added later to a trained network is scaled against that network's reference.
+        self.style_reference = float(c.style_reference or baseline.mean())
+        return self.style_reference / baseline
+
+    def palette_normalisers(self, photos: int = 16) -> torch.Tensor:
+        """(S,) 1 / a plain photo's palette distance to each style image: the palette term is then the
+        palette ratio of the look measure (1.0 = colours did not move toward the painting)."""
+        x = self.data.center_crops(min(photos, len(self.data))).to(self.device)
+        with torch.no_grad():
+            base = torch.stack([palette_loss(x, self.palette_targets[i:i + 1], self.palette_directions).mean()
+                                for i in range(len(self.style_paths))])
+        return 1.0 / base.clamp_min(1e-3)
+
+    def next_styles(self, count: int) -> list[int]:
+        """Indices into the style images for a batch: a shuffled round-robin, so every style gets equal turns."""
+        out = []
+        while len(out) < count:
+            if not self.style_cycle:
+                order = torch.randperm(len(self.style_paths), generator=self.generator).tolist()
+                self.style_cycle = order
+            out.append(self.style_cycle.pop())
+        return out
+
+    def style_mix(self, images: list[int]) -> torch.Tensor:
+        """(B, S) one-hot style weights for the batch's style images."""
+        mix = torch.zeros(len(images), len(self.network.styles))
+        mix[torch.arange(len(images)), torch.tensor([self.style_rows[i] for i in images])] = 1.0
+        return mix.to(self.device)
+
     def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Loss terms (weighted) for a batch x: (B, 3, H, W) in [0, 1]."""
         c = self.config
-        y = self.network(x)
         b = x.shape[0]
+        images = self.next_styles(b) if self.multistyle else [0] * b
+        if self.multistyle:
+            mix = self.style_mix(images)
+            network: Callable[[torch.Tensor], torch.Tensor] = lambda t: self.network(t, mix.repeat(t.shape[0] // b, 1))
+        else:
+            network = self.network
+        y = network(x)
         out: dict[str, torch.Tensor] = {}
         if self.teacher is not None:
             # Distillation: the teacher's output is the whole target, so no VGG pass is needed.
@@ -189,32 +304,47 @@ class Trainer:
             y_feats = self.vgg(y, self.vgg_layers)
             out["content"] = c.content_weight * sum(
                 content_loss(y_feats[k].float(), x_feats[k].float()) for k in c.content_layers)
-            out["style"] = c.style_weight * style_loss({k: y_feats[k].float() for k in c.style_layers},
-                                                       self.style_grams)
+            out["style"] = c.style_weight * self.batch_style_loss(y_feats, images)
             out["distill"] = y.new_zeros(())
+        if self.palette_targets is not None:
+            distances = palette_loss(y.float(), self.palette_targets[images], self.palette_directions)
+            out["palette"] = c.palette_weight * (distances * self.palette_norms[images]).mean()
+        else:
+            out["palette"] = y.new_zeros(())
         out["tv"] = c.tv_weight * tv_loss(y.float()) if c.tv_weight else y.new_zeros(())
         out["grid"] = c.grid_weight * grid_loss(y.float(), c.grid_period) if c.grid_weight else y.new_zeros(())
         if self.video_pairs is not None:
-            out["temporal"] = c.temporal_weight * self.video_temporal_loss(b)
+            out["temporal"] = c.temporal_weight * self.video_temporal_loss(b, network)
         elif c.temporal:
             flow = random_flow(b, x.shape[2], x.shape[3], self.generator).to(self.device)
             moved_x = move(x, flow) + c.temporal_noise * torch.randn(x.shape, generator=self.generator).to(self.device)
             target = move(y, flow)
-            out["temporal"] = c.temporal_weight * temporal_loss(self.network(moved_x.clamp(0, 1)).float(),
+            out["temporal"] = c.temporal_weight * temporal_loss(network(moved_x.clamp(0, 1)).float(),
                                                                 target.float(), inside(flow))
         else:
             out["temporal"] = y.new_zeros(())
-        out["total"] = out["content"] + out["style"] + out["tv"] + out["grid"] + out["temporal"] + out["distill"]
+        out["total"] = out["content"] + out["style"] + out["palette"] + out["tv"] + out["grid"] + out["temporal"] + out["distill"]
         return out
 
-    def video_temporal_loss(self, batch_size: int) -> torch.Tensor:
+    def batch_style_loss(self, y_feats: dict[str, torch.Tensor], images: list[int]) -> torch.Tensor:
+        """Mean over the batch of each output's normalised Gram loss against its own style image."""
+        if len(self.style_paths) == 1:
+            return style_loss({k: y_feats[k].float() for k in self.config.style_layers}, self.style_grams)
+        total = 0.0
+        for layer in self.config.style_layers:
+            g = gram_matrix(y_feats[layer].float())
+            target = torch.cat([self.style_grams_per_image[i][layer] for i in images])
+            total = total + ((g - target) ** 2).mean(dim=(1, 2))
+        return (total * self.style_norms[images].to(total)).mean()
+
+    def video_temporal_loss(self, batch_size: int, network: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """Unweighted temporal loss on a batch of real consecutive frames: ‖net(cur) − move(net(prev))‖² where
         cur is visible in prev. Both frames go through the network in one batched pass (instance norm stays per frame)."""
         prev, cur, flow, mask = (t.to(self.device) for t in self.video_pairs.batch(batch_size, self.generator))
         frames = torch.cat([prev, cur])
         if self.device.type == "cpu":
             frames = frames.contiguous(memory_format=torch.channels_last)
-        styled_prev, styled_cur = self.network(frames).float().chunk(2)
+        styled_prev, styled_cur = network(frames).float().chunk(2)
         return temporal_loss(styled_cur, move(styled_prev, flow), mask)
 
     @property
@@ -276,21 +406,24 @@ class Trainer:
     def save_preview(self) -> Path:
         """A grid image: the preview photos on top, their stylized versions below."""
         self.network.eval()
+        rows = [np.concatenate([to_numpy_image(t) for t in self.preview_batch], axis=1)]
         with torch.no_grad():
-            y = self.network(self.preview_batch).clamp(0, 1)
+            for image in (range(len(self.style_paths)) if self.multistyle else [None]):
+                if image is None:
+                    y = self.network(self.preview_batch)
+                else:
+                    y = self.network(self.preview_batch, self.style_mix([image] * len(self.preview_batch)))
+                rows.append(np.concatenate([to_numpy_image(t) for t in y.clamp(0, 1)], axis=1))
         self.network.train()
-        top = np.concatenate([to_numpy_image(t) for t in self.preview_batch], axis=1)
-        bottom = np.concatenate([to_numpy_image(t) for t in y], axis=1)
-        return save_image(np.concatenate([top, bottom], axis=0), self.run_dir / f"preview-{self.step:06d}.jpg",
-                          quality=88)
+        return save_image(np.concatenate(rows, axis=0), self.run_dir / f"preview-{self.step:06d}.jpg", quality=88)
 
-    def save_final(self, losses: dict[str, float]) -> Path:
+    def save_final(self, losses: dict[str, float], interrupted: bool = False) -> Path:
         c = self.config
         meta = {
             "architecture": c.arch,
             "arch_params": self.arch_params,
             "style_name": self.style_name,
-            "style_image": Path(c.style).name,
+            "style_image": self.style_paths[0].name if len(self.style_paths) == 1 else None,
             "style_image_sha256": self.style_sha256,
             "training": c.to_metadata(),
             "steps": self.step,
@@ -302,18 +435,29 @@ class Trainer:
             "train_precision": str(self.autocast_dtype or "fp32").replace("torch.", ""),
             "train_threads": torch.get_num_threads() if self.device.type == "cpu" else None,
         }
+        if self.multistyle:
+            # Every style the network holds, with the painting it learned it from (older rows from --init).
+            earlier = {s["name"]: s for s in self.init_metadata.get("styles", [])}
+            new = {n: p for n, p in zip(style_names(self.style_paths, c.style_name), self.style_paths)}
+            meta["style_reference"] = getattr(self, "style_reference", None)
+            meta["styles"] = [
+                {"name": n, "image": new[n].name, "image_sha256": file_sha256(new[n])} if n in new else earlier[n]
+                for n in self.network.styles]
         if self.init_history:
             # Earlier runs this one continued (--init): total steps and time say what the weights cost.
             meta["history"] = self.init_history
             meta["total_steps"] = self.step + sum(run["steps"] for run in self.init_history)
             meta["total_train_wall_time_s"] = round(
                 self.elapsed + sum(run["train_wall_time_s"] for run in self.init_history), 1)
+        if interrupted:  # stopped early: a usable model, marked so (the checkpoint continues the run)
+            meta["interrupted"] = True
         return save_model(c.out, self.network, meta)
 
     # -- the loop --------------------------------------------------------------------------------------------
 
     def train(self) -> TrainResult:
-        """Run until ``steps``; Ctrl-C saves a checkpoint and re-raises KeyboardInterrupt."""
+        """Run until ``steps`` (or ``max_minutes``). Ctrl-C (or SIGTERM) saves a checkpoint and the model so far
+        at ``out``, then re-raises KeyboardInterrupt."""
         from tqdm import tqdm
 
         c = self.config
@@ -325,6 +469,7 @@ class Trainer:
                     else torch.autocast(self.device.type, enabled=False))
         scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
         start = time.perf_counter() - self.elapsed
+        session = (self.step, time.perf_counter())  # this session's first step and start, for the ETA
         try:
             with open(log_path, "a") as log_file:
                 while not self.finished():
@@ -357,6 +502,9 @@ class Trainer:
                         log_file.flush()
                         bar.set_postfix(style=f"{last['style']:.3g}", content=f"{last['content']:.3g}")
                     bar.update(1)
+                    if c.max_minutes:  # the bar counts to where the time limit will stop the run
+                        bar.total = self.projected_steps(*session)
+                        bar.refresh()
                     if c.checkpoint_every and self.step % c.checkpoint_every == 0:
                         self.save_checkpoint()
                     if c.preview_every and self.step % c.preview_every == 0:
@@ -364,7 +512,13 @@ class Trainer:
         except KeyboardInterrupt:
             bar.close()
             path = self.save_checkpoint()
-            self.log(f"interrupted at step {self.step}; checkpoint saved to {path} (continue with --resume)")
+            if self.step > 0:
+                losses = last or {k: float(np.mean(v)) for k, v in window.items() if v}
+                out = self.save_final(losses, interrupted=True)
+                self.log(f"interrupted at step {self.step}: the model so far is saved to {out}; "
+                         f"checkpoint {path} continues the run with --resume")
+            else:
+                self.log(f"interrupted before the first step; checkpoint saved to {path}")
             raise
         bar.close()
         if not last:  # resumed at the end, or steps < log_every
@@ -373,6 +527,28 @@ class Trainer:
         self.save_preview()
         out = self.save_final(last)
         return TrainResult(out, self.step, last, self.elapsed)
+
+
+def check_train_outputs(config: TrainConfig) -> None:
+    """--out (and its .json) and the run folder, checked before any work: --out is never an input model
+    (--init, --teacher, --resume) or the style image, an existing one is replaced only with ``overwrite``,
+    and the run folder can be created and written."""
+    from vidstyle.models import find_model
+    from vidstyle.models.files import check_model_output
+
+    c = config
+    inputs: list[Any] = [c.style, c.video_data]
+    inputs += [find_model(name) for name in (c.init, c.teacher) if name]
+    if c.resume and str(c.resume) != "auto":
+        inputs.append(Path(c.resume))
+    check_model_output(c.out, tuple(inputs), c.overwrite)
+    run_dir = c.run_folder()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the run folder {run_dir}: {exc.strerror or exc}") from None
+    if not os.access(run_dir, os.W_OK | os.X_OK):
+        raise OutputError(f"the run folder is not writable: {run_dir}")
 
 
 def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:

@@ -1,0 +1,94 @@
+"""Many paintings in one network: multistyle training, its palette loss, and add-style on the user's own video."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vidstyle.errors import InputError
+from vidstyle.io.synthetic import synthetic_scene, synthetic_style, write_test_clip
+from vidstyle.models import load_model
+from vidstyle.train import TrainConfig, train
+from vidstyle.train.add_style import AddStyleConfig, add_style
+
+TINY = {"channels": 8, "blocks": 1, "mid": 8}
+
+
+@pytest.fixture
+def paintings(tmp_path):
+    folder = tmp_path / "paintings"
+    folder.mkdir()
+    for i, name in enumerate(("dots", "waves")):
+        Image.fromarray(synthetic_style(64, 64, seed=10 + i)).save(folder / f"{name}.png")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(synthetic_scene(72, 88, seed=i)).save(photos / f"p{i}.png")
+    return folder, photos
+
+
+def _train(tmp_path, paintings, **kw):
+    folder, photos = paintings
+    config = TrainConfig(style=folder, data=photos, out=tmp_path / "models" / "tinyzoo.safetensors", arch="multistyle",
+                         arch_params=TINY, size=32, batch=2, style_size=64, steps=4, warmup_steps=1, lr=1e-2,
+                         log_every=2, checkpoint_every=0, preview_every=0, progress=False, precision="fp32",
+                         palette_weight=1e5, run_dir=tmp_path / "run", **kw)
+    (tmp_path / "models").mkdir(exist_ok=True)
+    return train(config, log=lambda _: None)
+
+
+def _stylize(network, image, style):
+    mix = torch.zeros(1, len(network.styles))
+    mix[0, network.styles.index(style)] = 1.0
+    with torch.no_grad():
+        return network(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255, mix)
+
+
+def test_one_network_learns_every_painting_of_a_folder(tmp_path, paintings):
+    result = _train(tmp_path, paintings)
+    assert result.losses["palette"] > 0 and np.isfinite(result.losses["total"])
+    model = load_model(result.path)
+    assert model.metadata["architecture"] == "multistyle"
+    assert model.network.styles == ["dots", "waves"]
+    assert [s["name"] for s in model.metadata["styles"]] == ["dots", "waves"]
+    assert model.metadata["style_reference"] > 0
+    photo = synthetic_scene(40, 48, seed=7)
+    a, b = _stylize(model.network, photo, "dots"), _stylize(model.network, photo, "waves")
+    assert a.shape == (1, 3, 40, 48) and (a - b).abs().mean() > 1e-4  # the style changes the output
+
+
+def test_several_paintings_need_the_multistyle_network(tmp_path, paintings):
+    folder, photos = paintings
+    with pytest.raises(InputError, match="multistyle"):
+        TrainConfig(style=folder, data=photos, out=tmp_path / "x.safetensors", arch="fast")  # validated early
+        train(TrainConfig(style=folder, data=photos, out=tmp_path / "x.safetensors", arch="fast", steps=1,
+                          progress=False), log=lambda _: None)
+
+
+def test_add_style_learns_only_the_new_rows_from_a_video(tmp_path, paintings, monkeypatch):
+    result = _train(tmp_path, paintings)
+    monkeypatch.setenv("VIDSTYLE_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    before = load_model("tinyzoo").network
+    photo = synthetic_scene(40, 48, seed=8)
+    painting = tmp_path / "grandma.png"
+    Image.fromarray(synthetic_style(64, 64, seed=42)).save(painting)
+    clip = tmp_path / "holiday.mp4"
+    write_test_clip(clip, width=96, height=72, seconds=1.0, audio=False)
+
+    saved = add_style(AddStyleConfig(painting=painting, name="grandma", data=clip, model="tinyzoo", minutes=0.02,
+                                     size=32, batch=2, progress=False), log=lambda _: None)
+    assert saved.is_file() and saved.stat().st_size < 50_000  # rows only, not a network
+    after = load_model("tinyzoo").network
+    assert after.styles == ["dots", "waves", "grandma"]
+    for style in ("dots", "waves"):  # the shipped styles are untouched
+        assert torch.allclose(_stylize(before, photo, style), _stylize(after, photo, style), atol=1e-6)
+    assert (_stylize(after, photo, "grandma") - _stylize(after, photo, "dots")).abs().mean() > 1e-4
+
+    with pytest.raises(InputError, match="already added"):
+        add_style(AddStyleConfig(painting=painting, name="grandma", data=clip, model="tinyzoo", minutes=0.01,
+                                 size=32, batch=2, progress=False), log=lambda _: None)
+    with pytest.raises(InputError, match="already holds"):
+        add_style(AddStyleConfig(painting=painting, name="dots", data=clip, model="tinyzoo", minutes=0.01,
+                                 size=32, batch=2, progress=False), log=lambda _: None)
