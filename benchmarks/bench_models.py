@@ -26,7 +26,7 @@ import torch
 
 from vidstyle.runtime import create_stylizer
 from vidstyle.io.synthetic import synthetic_scene  # noqa: E402
-from vidstyle.runtime.bench import machine_description  # noqa: E402
+from vidstyle.pipeline.bench import machine_description  # noqa: E402
 
 
 def pick_model(name: str | None, arch: str):

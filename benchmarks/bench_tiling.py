@@ -46,7 +46,7 @@ def child(args: argparse.Namespace) -> int:
     import torch
 
     from vidstyle.runtime import create_stylizer
-    from vidstyle.runtime.bench import resolve_bench_model
+    from vidstyle.pipeline.bench import resolve_bench_model
 
     torch.manual_seed(0)
     model = resolve_bench_model(args.model)

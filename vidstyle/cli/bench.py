@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vidstyle.errors import InputError
-    from vidstyle.runtime.bench import BenchOptions, format_report, parse_sizes, run_bench
+    from vidstyle.pipeline.bench import BenchOptions, format_report, parse_sizes, run_bench
 
     if args.runs < 1:
         raise InputError("--runs must be at least 1")

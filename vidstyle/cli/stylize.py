@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidstyle.models.apply import StylizeOptions, stylize_paths
+    from vidstyle.pipeline.images import StylizeOptions, stylize_paths
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, long_side=args.long_side,
                              **runtime_options(args), batch=args.batch)

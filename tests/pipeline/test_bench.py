@@ -6,7 +6,7 @@ import json
 import pytest
 
 from vidstyle.errors import InputError
-from vidstyle.runtime.bench import BenchOptions, format_report, parse_sizes, run_bench
+from vidstyle.pipeline.bench import BenchOptions, format_report, parse_sizes, run_bench
 
 
 def test_parse_sizes():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -9,6 +10,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from vidstyle.errors import InputError, OutputError
+from vidstyle.runtime import create_stylizer
 from vidstyle.utils.image import IMAGE_EXTENSIONS, blend, load_image, save_image, to_tensor, to_uint8
 
 
@@ -73,10 +75,6 @@ def stylize_paths(
     ``model``: registry name, .safetensors path or loaded model (see vidstyle.runtime.create_stylizer).
     Unreadable images in a folder are skipped with a warning on stderr; a single unreadable image is an InputError.
     """
-    import sys
-
-    from vidstyle.runtime import create_stylizer
-
     opts = options or StylizeOptions()
     if not 0.0 <= opts.strength <= 1.0:
         raise InputError(f"--strength must be between 0 and 1, got {opts.strength}")
