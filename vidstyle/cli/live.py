@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
 from vidstyle.io.file import parse_size
+from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
 
 # Above this share of camera frames skipped as stale, the summary suggests a lighter model or a smaller size.
 SLOW_MODEL_SKIP_SHARE = 0.1
@@ -24,9 +26,7 @@ def register(subparsers) -> None:
     p.add_argument("--camera", default="0", help="camera index, /dev/videoN, URL, or a video file played like a camera (default: 0)")
     p.add_argument("--model", "-m", required=True, action="append",
                    help="model name or .safetensors path; repeat (or separate with commas) to switch with n/p")
-    p.add_argument("--backend", default="auto", help="auto, torch, onnxruntime or openvino")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--threads", type=int, default=None, help="CPU inference threads (default: every available core)")
+    add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="initial stylization strength, 0-1")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="record the stylized stream to this file")
     p.add_argument("--virtual-cam", action="store_true", help="send the stylized stream to a virtual camera (pyvirtualcam)")
@@ -38,7 +38,7 @@ def register(subparsers) -> None:
                    help="a picture of another shape than --size: letterbox (whole picture, black bars; default), "
                         "crop (the centre) or stretch")
     p.add_argument("--fps", type=float, default=None, help="requested capture frame rate")
-    p.add_argument("--temporal", default="none", choices=["none", "smooth", "trained"],
+    p.add_argument("--temporal", default="none", choices=LIVE_TEMPORAL_MODES,
                    help="smooth: flow-guided blending against flicker; trained: the model's temporally trained "
                         "variant (NAME-temporal)")
     p.add_argument("--smooth-blend", type=float, default=None, metavar="F", help="weight of the warped previous frame (0-1)")
@@ -59,9 +59,7 @@ def run(args: argparse.Namespace) -> int:
         LiveOptions(
             camera=args.camera,
             models=models,
-            backend=args.backend,
-            device=args.device,
-            threads=args.threads,
+            **runtime_options(args),
             strength=args.strength,
             size=parse_size(args.size) if args.size else None,
             fps=args.fps,

@@ -52,6 +52,7 @@ class LiveOptions:
     models: registry names / paths / Stylizers / zero-argument callables returning a Stylizer; ``n``/``p``
         switch between them. One registry name alone: n/p also reach the other installed models that
         can keep up with the camera at this size (estimated from their multiply-adds per pixel).
+    backend, device, threads, precision: how the models run (see ``vidstyle.runtime.create_stylizer``).
     strength: initial blend of stylized over original (``[``/``]`` change it).
     size, fps: requested capture size (width, height) and rate; fit: how a picture of another shape
         goes into ``size``: letterbox (whole picture, black bars), crop (centre) or stretch.
@@ -72,6 +73,7 @@ class LiveOptions:
     backend: str = "auto"
     device: str = "auto"
     threads: Optional[int] = None
+    precision: str = "auto"
     strength: float = 1.0
     size: Optional[tuple[int, int]] = None
     fps: Optional[float] = None
@@ -215,7 +217,8 @@ def run_live(options: LiveOptions) -> LiveStats:
             chosen = [temporal_model(model) for model in chosen]
         companions = registry_companions(chosen[0], temporal_only=opts.temporal == "trained") if len(chosen) == 1 else []
         untiled = {"tile": None} if fit.content[0] * fit.content[1] <= UNTILED_MAX_PIXELS else {}
-        cycle = ModelCycle(chosen, default_loader(opts.backend, opts.device, opts.threads, untiled), extra=companions)
+        cycle = ModelCycle(chosen, default_loader(opts.backend, opts.device, opts.threads,
+                                                {**untiled, "precision": opts.precision}), extra=companions)
     except BaseException:
         if virtual_cam is not None:
             virtual_cam.close()
