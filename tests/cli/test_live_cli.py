@@ -29,10 +29,45 @@ def test_headless_file_camera_60_frames(tmp_path, model_file, capsys):
     assert probe_video(tmp_path / "rec.mp4").frame_count == 60
 
 
-def test_camera_that_does_not_exist_is_one_clear_line(model_file, capsys):
-    code = main(["live", "--camera", "/dev/video-missing", "--model", str(model_file), "--no-display"])
-    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("vidstyle")]
-    assert code == 2 and lines == [lines[0]] and "cannot open camera" in lines[0]
+def test_camera_that_does_not_exist_is_one_clear_line(model_file, capfd):
+    # capfd: OpenCV logs straight to file descriptor 2, past Python's sys.stderr.
+    for camera in ("/dev/video-missing", "7"):
+        code = main(["live", "--camera", camera, "--model", str(model_file), "--no-display"])
+        lines = capfd.readouterr().err.splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("vidstyle: error: cannot open camera"), lines
+
+
+def test_virtual_camera_without_a_loopback_device_is_one_line_and_leaves_no_file(tmp_path, model_file, capfd):
+    if list(Path("/dev").glob("video*")):
+        pytest.skip("a video device exists: the virtual camera may open")
+    clip = write_test_clip(tmp_path / "cam.mp4", width=64, height=48, frames=10, audio=False)
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--virtual-cam",
+                 "--record", str(tmp_path / "rec.mp4")])
+    lines = capfd.readouterr().err.splitlines()
+    assert code == 2 and len(lines) == 1 and "virtual" in lines[0].lower(), lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.mp4"]
+
+
+def test_fit_option_keeps_the_aspect_ratio_of_a_file_camera(tmp_path, model_file, capsys):
+    clip = write_test_clip(tmp_path / "wide.mp4", width=160, height=90, frames=30, audio=False)
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--frames", "3",
+                 "--size", "96x96", "--record", str(tmp_path / "rec.mp4")])
+    assert code == 0
+    rec = probe_video(tmp_path / "rec.mp4", keep_images=True)
+    assert (rec.width, rec.height) == (96, 96)
+    # 96x54 of picture between two black bars of 21 rows.
+    assert rec.images[0][:19].max() < 20 and rec.images[0][-19:].max() < 20 and rec.images[0][25:70].std() > 5
+    with pytest.raises(SystemExit) as exit_info:
+        main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--size", "96x96",
+              "--fit", "zoom"])
+    assert exit_info.value.code == 2 and "invalid choice: 'zoom'" in capsys.readouterr().err
+
+
+def test_a_file_camera_that_runs_out_says_so(tmp_path, model_file, capsys):
+    clip = write_test_clip(tmp_path / "cam.mp4", width=64, height=48, frames=8, audio=False)
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 0 and err[-1] == f"live: end of source: {clip.path} has no more frames"
 
 
 def test_no_display_available_is_a_clear_error(tmp_path, model_file, capsys, monkeypatch):
@@ -78,73 +113,167 @@ def _x(display: str, *args: str) -> str:
     return subprocess.run(list(args), env=dict(os.environ, DISPLAY=display), capture_output=True, text=True, timeout=20).stdout
 
 
-@pytest.mark.slow
-def test_window_shows_a_stylized_frame_and_q_quits(tmp_path, model_file, xvfb):
-    clip = write_test_clip(tmp_path / "cam.mp4", width=320, height=240, seconds=30.0, fps=30, audio=False)
-    env = dict(os.environ, DISPLAY=xvfb, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="xcb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vidstyle", "live", "--camera", str(clip.path), "--model", str(model_file),
-         "--snapshot-dir", str(tmp_path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        window = ""
-        deadline = time.monotonic() + 90
-        while not window and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.5)
-            window = _x(xvfb, "xdotool", "search", "--name", "^vidstyle$").split()[:1]
-            window = window[0] if window else ""
-        assert window, "no window appeared: " + (proc.stderr.read() if proc.poll() is not None else "")
-        time.sleep(2.0)  # let frames flow
+def _screen(display: str) -> np.ndarray:
+    for _ in range(5):  # xwd now and then fails with BadMatch while a window is being mapped or resized
+        done = subprocess.run(["xwd", "-root", "-silent", "-display", display], capture_output=True, timeout=20)
+        if done.returncode == 0 and done.stdout:
+            return read_xwd(done.stdout)
+        time.sleep(0.1)
+    raise AssertionError(f"xwd failed: {done.stderr.decode(errors='replace').strip()}")
 
-        screen = read_xwd(subprocess.run(["xwd", "-root", "-silent", "-display", xvfb], capture_output=True, timeout=20).stdout)
-        geometry = _x(xvfb, "xdotool", "getwindowgeometry", "--shell", window)
+
+def write_still_clip(path: Path, image: np.ndarray, seconds: float, fps: int = 30) -> Path:
+    """A clip showing one picture: what the window shows can be told apart as the picture or its stylized copy."""
+    from fractions import Fraction
+
+    from vidstyle.io.encoder import EncoderSettings, VideoFileSink
+    from vidstyle.types import Frame
+
+    sink = VideoFileSink(path, fps=Fraction(fps), settings=EncoderSettings(crf=12, preset="ultrafast"))
+    for i in range(round(seconds * fps)):
+        sink.write(Frame(image=image, pts=i, time_base=Fraction(1, fps), index=i))
+    sink.close()
+    return path
+
+
+class LiveWindow:
+    """`vidstyle live` in a subprocess on an Xvfb display, with its window found, read and typed into."""
+
+    def __init__(self, display: str, args: list[str]) -> None:
+        self.display = display
+        env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="xcb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "vidstyle", "live", *args], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.window = ""
+        deadline = time.monotonic() + 120
+        while not self.window and time.monotonic() < deadline and self.proc.poll() is None:
+            time.sleep(0.1)
+            found = _x(display, "xdotool", "search", "--name", "^vidstyle$").split()[:1]
+            self.window = found[0] if found else ""
+        assert self.window, "no window appeared: " + (self.proc.stderr.read() if self.proc.poll() is not None else "")
+        # What it shows as soon as it has its size (Qt maps it at a default size, then applies the frame's).
+        self.first_picture = self.picture()
+        deadline = time.monotonic() + 5
+        while self.first_picture.shape[:2] != (240, 320) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            self.first_picture = self.picture()
+        _x(display, "xdotool", "windowfocus", "--sync", self.window)
+
+    def picture(self) -> np.ndarray:
+        """What the window shows, (H, W, 3) uint8 RGB."""
+        geometry = _x(self.display, "xdotool", "getwindowgeometry", "--shell", self.window)
         values = dict(line.split("=") for line in geometry.split())
         x, y, w, h = (int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-        shown = screen[y : y + h, x : x + w]
-        assert (w, h) == (320, 240)
-        body = shown[60:, :]  # below the text overlay
-        assert body.std() > 10, "the window is blank"
+        return _screen(self.display)[y : y + h, x : x + w]
 
-        # It is the stylized stream, not the camera: compare with both for the frames of the first seconds.
-        from vidstyle.io.file import FileSource
-        from vidstyle.runtime.factory import create_stylizer
+    def wait_for(self, check, seconds: float = 90.0) -> np.ndarray:
+        """The first picture for which ``check(picture)`` holds (the model may still be loading at first)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            picture = self.picture()
+            if check(picture):
+                return picture
+            time.sleep(0.3)
+        raise AssertionError("the window never showed what was expected")
 
-        stylizer = create_stylizer(str(model_file), device="cpu")
-        raw_error, styled_error = [], []
-        for frame in FileSource(clip.path, end=6.0):
-            raw_error.append(np.abs(frame.image[60:].astype(int) - body).mean())
-            styled_error.append(np.abs(stylizer.stylize(frame.image)[60:].astype(int) - body).mean())
-        assert min(styled_error) < 0.5 * min(raw_error)
+    def keys(self, *names: str) -> None:
+        """Type keys at once, with no pause between them."""
+        _x(self.display, "xdotool", "key", "--delay", "0", *names)
 
-        _x(xvfb, "xdotool", "windowfocus", "--sync", window)
+    def quit(self) -> str:
+        self.keys("q")
+        self.proc.wait(timeout=60)
+        assert self.proc.returncode == 0
+        return self.proc.stderr.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _closer(picture: np.ndarray, a: np.ndarray, b: np.ndarray, rows: slice = slice(60, None)) -> bool:
+    """True when ``picture`` (below the overlay) is much closer to ``a`` than to ``b``."""
+    error_a = np.abs(picture[rows].astype(int) - a[rows]).mean()
+    error_b = np.abs(picture[rows].astype(int) - b[rows]).mean()
+    return error_a < 0.5 * error_b
+
+
+@pytest.fixture
+def still_scene(tmp_path, model_file):
+    """A still 320x240 clip, its decoded picture and that picture stylized by ``model_file``."""
+    from vidstyle.io.file import FileSource
+    from vidstyle.io.synthetic import synthetic_scene
+    from vidstyle.runtime.factory import create_stylizer
+
+    clip = write_still_clip(tmp_path / "still.mp4", synthetic_scene(240, 320), seconds=60.0)
+    with FileSource(clip) as source:
+        picture = next(iter(source)).image
+    return clip, picture, create_stylizer(str(model_file), device="cpu").stylize(picture)
+
+
+@pytest.mark.slow
+def test_window_opens_on_the_first_frame_shows_the_stylized_camera_and_split_view(tmp_path, model_file, xvfb,
+                                                                                  still_scene):
+    clip, picture, stylized = still_scene
+    live = LiveWindow(xvfb, ["--camera", str(clip), "--model", str(model_file), "--snapshot-dir", str(tmp_path)])
+    try:
+        # Never an empty window: it opens with the first camera frame (captioned "loading ..." until the model is ready).
+        assert live.first_picture.shape == (240, 320, 3) and live.first_picture[60:].std() > 10, "the window opened blank"
+        live.wait_for(lambda shown: _closer(shown, stylized, picture))  # the stylized stream, not the camera
+
         # s: split view, the left half shows the camera itself; c: a snapshot lands in --snapshot-dir.
-        # OpenCV's Qt window keeps one pending key per waitKey, so keys go one at a time, as a person types.
-        _x(xvfb, "xdotool", "key", "s")
-        time.sleep(0.5)
-        _x(xvfb, "xdotool", "key", "c")
-        time.sleep(1.5)
-        screen = read_xwd(subprocess.run(["xwd", "-root", "-silent", "-display", xvfb], capture_output=True, timeout=20).stdout)
-        left = screen[y + 60 : y + h, x : x + w // 2 - 2].astype(int)
-        frames = [frame.image for frame in FileSource(clip.path)]
-        raw_left = [np.abs(image[60:, : w // 2 - 2].astype(int) - left).mean() for image in frames]
-        best = int(np.argmin(raw_left))
-        styled_left = [np.abs(stylizer.stylize(image)[60:, : w // 2 - 2].astype(int) - left).mean()
-                       for image in frames[max(0, best - 3) : best + 4]]
-        assert min(raw_left) < 0.5 * min(styled_left)
-        deadline = time.monotonic() + 10
+        live.keys("s", "c")
+        left, right = slice(0, 150), slice(170, 320)
+        live.wait_for(lambda shown: _closer(shown[:, left], picture[:, left], stylized[:, left])
+                      and _closer(shown[:, right], stylized[:, right], picture[:, right]), seconds=20)
+        deadline = time.monotonic() + 20
         while not list(tmp_path.glob("vidstyle-snapshot-*.png")) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert list(tmp_path.glob("vidstyle-snapshot-*.png"))
+        [snapshot] = tmp_path.glob("vidstyle-snapshot-*.png")
 
-        _x(xvfb, "xdotool", "key", "q")
-        proc.wait(timeout=30)
-        assert proc.returncode == 0
-        assert "frames shown" in proc.stderr.read()
+        err = live.quit()
+        assert "frames shown" in err and f"live: snapshot {snapshot}" in err
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        live.close()
+
+
+@pytest.mark.slow
+def test_window_keys_typed_at_once_all_count_and_pause_says_so(tmp_path, model_file, xvfb, still_scene):
+    clip, picture, stylized = still_scene
+    live = LiveWindow(xvfb, ["--camera", str(clip), "--model", str(model_file), "--snapshot-dir", str(tmp_path)])
+    try:
+        live.wait_for(lambda shown: _closer(shown, stylized, picture))
+        # Three [ (strength 1.0 -> 0.7) and a snapshot, with no time between them: OpenCV's waitKey alone kept
+        # only the last key typed while a frame was being stylized.
+        live.keys("bracketleft", "bracketleft", "bracketleft", "c")
+        deadline = time.monotonic() + 20
+        while not list(tmp_path.glob("vidstyle-snapshot-*.png")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [snapshot] = tmp_path.glob("vidstyle-snapshot-*.png")
+        from PIL import Image
+
+        shot = np.asarray(Image.open(snapshot).convert("RGB")).astype(float)
+        direction = stylized.astype(float) - picture
+        strength = float(((shot - picture) * direction).sum() / (direction * direction).sum())
+        assert strength == pytest.approx(0.7, abs=0.05)
+
+        # Space: the overlay gains a PAUSED line; its dark box (two lines of 17 rows at this size) grows by one.
+        from vidstyle.pipeline.live.session import NOTICE_SECONDS
+
+        time.sleep(NOTICE_SECONDS + 0.5)  # the "saved snapshot" line is gone
+        running = live.picture()
+        live.keys("space")
+        time.sleep(1.0)
+        paused = live.picture()
+        band = slice(44, 57)
+        assert np.median(paused[band, :100]) < 0.6 * np.median(running[band, :100])  # white letters aside
+        time.sleep(1.0)
+        live.keys("space")
+        err = live.quit()
+        assert "s paused" in err
+    finally:
+        live.close()
 
 
 def test_summary_suggests_a_lighter_model_only_when_frames_were_skipped():

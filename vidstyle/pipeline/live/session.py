@@ -25,7 +25,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from vidstyle.errors import DeviceError, InputError, OutputError
-from vidstyle.io.encoder import container_for
+from vidstyle.io.codecs import container_for
+from vidstyle.pipeline.live.blend import BLEND_STEP
 from vidstyle.pipeline.live.mailbox import LatestFrame, capture_into
 from vidstyle.pipeline.live.model_cycle import ModelCycle, SwitchRecord, default_loader, registry_companions
 from vidstyle.pipeline.live.recorder import Recorder
@@ -54,6 +55,8 @@ class LiveOptions:
         can keep up with the camera at this size (estimated from their multiply-adds per pixel).
     backend, device, threads, precision: how the models run (see ``vidstyle.runtime.create_stylizer``).
     strength: initial blend of stylized over original (``[``/``]`` change it).
+    style: the first model's style or blend when it holds several (``"a"``, ``"a=0.6,b=0.4"``); ``n``/``p``
+        step through its styles, ``b`` blends the current one with the next, ``,``/``.`` move that blend.
     size, fps: requested capture size (width, height) and rate; fit: how a picture of another shape
         goes into ``size``: letterbox (whole picture, black bars), crop (centre) or stretch.
     display: open a window; frames: stop after this many stylized frames shown (None: until q/Esc/end).
@@ -75,6 +78,7 @@ class LiveOptions:
     threads: Optional[int] = None
     precision: str = "auto"
     strength: float = 1.0
+    style: Optional[Any] = None
     size: Optional[tuple[int, int]] = None
     fps: Optional[float] = None
     fit: str = "letterbox"
@@ -218,7 +222,8 @@ def run_live(options: LiveOptions) -> LiveStats:
         companions = registry_companions(chosen[0], temporal_only=opts.temporal == "trained") if len(chosen) == 1 else []
         untiled = {"tile": None} if fit.content[0] * fit.content[1] <= UNTILED_MAX_PIXELS else {}
         cycle = ModelCycle(chosen, default_loader(opts.backend, opts.device, opts.threads,
-                                                {**untiled, "precision": opts.precision}), extra=companions)
+                                                {**untiled, "precision": opts.precision}), extra=companions,
+                           style=opts.style)
     except BaseException:
         if virtual_cam is not None:
             virtual_cam.close()
@@ -467,6 +472,16 @@ class _Session:
         elif key == ord("]"):
             self.strength = min(1.0, round(self.strength + STRENGTH_STEP, 2))
             redraw = True
+        elif key == ord("b") or key in (ord(","), ord(".")):
+            changed = cycle.toggle_blend() if key == ord("b") else cycle.shift_blend(
+                BLEND_STEP if key == ord(".") else -BLEND_STEP)
+            if not changed and cycle.ready:
+                self._message(f"{cycle.label} holds one style: nothing to blend", notice=True)
+            elif self.last_pair is not None and self.paused_since is not None:
+                # Paused: stylize the frozen frame again in the new blend.
+                image = self.last_pair[0]
+                self.last_pair = (image, cycle.stylizer.stylize(image))  # type: ignore[union-attr]
+            redraw = True
         elif key == ord("s"):
             self.split = not self.split
             redraw = True
@@ -495,11 +510,13 @@ class _Session:
                 path = self.snapshot_dir / f"vidstyle-recording-{_timestamp()}.mp4"
                 self.recorder = Recorder(path, fps=self.source_fps)
                 self._message(f"recording to {path}", notice=True)
-        if redraw and self.paused_since is not None:
-            if self.last_pair is not None:
-                # Paused: show what the key changed on the frozen frame.
-                image, stylized = self.last_pair
-                self.last_view = self._view(image, self.fit.finish(blend(image, stylized, self.strength)))
+        if redraw and self.last_pair is not None:
+            # Show what the key changed at once, on the last frame (a slow model's next frame may be far off,
+            # and a snapshot taken right after should have it too).
+            image, stylized = self.last_pair
+            self.last_output = self.fit.finish(blend(image, stylized, self.strength))
+            self._show(self._view(image, self.last_output))
+        elif redraw:
             self._show(None)
 
     def _message(self, text: str, notice: bool = False) -> None:
