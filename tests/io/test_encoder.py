@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from vidstyle.errors import OutputError
-from vidstyle.io.encoder import AudioCopy, EncoderSettings, VideoFileSink, even_crop, resolve_codec
+from vidstyle.io.audio import AudioCopy
+from vidstyle.io.codecs import resolve_codec
+from vidstyle.io.encoder import EncoderSettings, VideoFileSink, even_crop
 from vidstyle.io.file import FileSource
 from vidstyle.io.probe import probe_video
 from vidstyle.io.synthetic import pattern_frame, read_frame_index, write_test_clip

@@ -6,6 +6,7 @@ import sys
 
 from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
 from vidstyle.errors import InputError
+from vidstyle.io.codecs import ENCODERS
 from vidstyle.pipeline.modes import TEMPORAL_MODES
 
 
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
                    help="model name from the registry (e.g. starry_night-fast) or a .safetensors path (not used by --temporal optimize)")
     add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
-    p.add_argument("--codec", default="auto", choices=["auto", "h264", "hevc", "vp9", "av1"], help="video codec (default: h264; vp9 for .webm)")
+    p.add_argument("--codec", default="auto", choices=["auto", *ENCODERS], help="video codec (default: h264; vp9 for .webm)")
     p.add_argument("--crf", type=int, default=None, help="constant quality, lower is better (codec default when omitted)")
     p.add_argument("--preset", default=None, help="encoder speed: ultrafast ... veryslow (default: superfast)")
     size = p.add_mutually_exclusive_group()

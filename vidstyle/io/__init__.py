@@ -2,9 +2,10 @@
 
 Sources: ``file.FileSource`` (video files and URLs, PyAV), ``camera.CameraSource`` (OpenCV),
 ``folder.ImageFolderSource`` (natural sort), ``synthetic.TestPatternSource``.
-Sinks: ``encoder.VideoFileSink`` (+ ``encoder.AudioCopy``), ``folder.ImageFolderSink``,
+Sinks: ``encoder.VideoFileSink`` (+ ``audio.AudioCopy``), ``folder.ImageFolderSink``,
 ``window.DisplayWindow``, ``virtualcam.VirtualCameraSink``.
-Helpers: ``probe.probe_video`` (what a decoder reads back), ``synthetic.write_test_clip``.
+Helpers: ``codecs`` (containers, codecs, encoder settings), ``probe.probe_video`` (what a decoder reads
+back), ``synthetic`` (test clips and images).
 Submodules are imported on use; only cv2 comes with the package (see the end of this file).
 """
 

@@ -1,8 +1,8 @@
-"""Encoded video file sink (PyAV): keeps each frame's timestamp and copies the input's audio across.
+"""Encoded video file sink (PyAV): keeps each frame's timestamp and interleaves the input's audio.
 
-Video frames are encoded with the timestamps they came with (so variable frame rate and
-audio sync survive); audio packets from the input are remuxed untouched when the output
-container can hold their codec, and transcoded (Opus for WebM, AAC otherwise) when it cannot.
+Video frames are encoded with the timestamps they came with (so variable frame rate and audio sync
+survive). Containers, codecs and encoder settings: :mod:`vidstyle.io.codecs`; the audio copy:
+:mod:`vidstyle.io.audio`.
 """
 from __future__ import annotations
 
@@ -12,22 +12,17 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import av
 import av.error
 import numpy as np
 
-from vidstyle.errors import InputError, OutputError
+from vidstyle.errors import OutputError
+from vidstyle.io.audio import AudioCopy
+from vidstyle.io.codecs import ENCODERS, container_for, encoder_options, resolve_codec
 from vidstyle.types import Frame
 
-CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm", ".mov": "mov"}
-ENCODERS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1"}
-# Codec used when --codec is not given, per container.
-DEFAULT_CODEC = {"webm": "vp9"}
-PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
-DEFAULT_CRF = {"h264": 20, "hevc": 24, "vp9": 32, "av1": 32}
-DEFAULT_PRESET = "superfast"
 # How far (seconds) audio may run ahead of the last video frame when interleaving; FFmpeg's
 # interleaver orders packets itself, and 0 keeps a partial file's audio as long as its video.
 AUDIO_LEAD = 0.0
@@ -52,54 +47,6 @@ class EncoderSettings:
     threads: int = 2
 
 
-def container_for(path: str | os.PathLike) -> str:
-    """FFmpeg muxer name for an output path, from its extension."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in CONTAINERS:
-        raise OutputError(f"unsupported output format {suffix or '(none)'!r}: use one of {', '.join(sorted(CONTAINERS))}")
-    return CONTAINERS[suffix]
-
-
-def resolve_codec(path: str | os.PathLike, codec: str = "auto") -> str:
-    """Pick and check the codec for an output path: returns h264/hevc/vp9/av1."""
-    muxer = container_for(path)
-    codec = (codec or "auto").lower()
-    if codec == "auto":
-        codec = DEFAULT_CODEC.get(muxer, "h264")
-    if codec not in ENCODERS:
-        raise OutputError(f"unknown codec {codec!r}: use one of {', '.join(ENCODERS)}")
-    if ENCODERS[codec] not in av.codecs_available:
-        raise OutputError(f"this FFmpeg build has no {ENCODERS[codec]} encoder for --codec {codec}")
-    allowed = {"webm": {"vp9", "av1"}, "mov": {"h264", "hevc"}}.get(muxer)
-    if allowed is not None and codec not in allowed:
-        raise OutputError(f"{Path(path).suffix} files cannot hold {codec}: use --codec {' or '.join(sorted(allowed))}")
-    return codec
-
-
-def _encoder_options(codec: str, crf: Optional[int], preset: Optional[str]) -> dict[str, str]:
-    preset = (preset or DEFAULT_PRESET).lower()
-    if preset not in PRESETS:
-        raise OutputError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
-    crf = DEFAULT_CRF[codec] if crf is None else int(crf)
-    speed = PRESETS.index(preset)  # 0 fastest .. 8 slowest
-    if codec == "h264":
-        return {"crf": str(crf), "preset": preset}
-    if codec == "hevc":
-        return {"crf": str(crf), "preset": preset, "x265-params": "log-level=error"}
-    if codec == "vp9":
-        # cpu-used 8 (fastest) .. 0 (slowest); "realtime" deadline for the three fastest presets.
-        return {
-            "crf": str(crf),
-            "b": "0",
-            "row-mt": "1",
-            "deadline": "realtime" if speed <= 2 else "good",
-            "cpu-used": str(max(0, 8 - speed)),
-        }
-    # SVT-AV1: preset 12 (fastest) .. 4 (slowest). It logs its whole configuration unless told not to.
-    os.environ.setdefault("SVT_LOG", "1")
-    return {"crf": str(crf), "preset": str(max(4, 12 - speed))}
-
-
 def even_crop(image: np.ndarray) -> np.ndarray:
     """Drop a last odd row/column so 4:2:0 chroma subsampling can encode the frame."""
     height, width = image.shape[:2]
@@ -112,138 +59,6 @@ def _disk_error(exc: OSError, path: Path) -> OutputError:
     if exc.errno == errno.EFBIG:
         return OutputError(f"file size limit reached while writing {path}")
     return OutputError(f"disk full while writing {path}")
-
-
-class AudioCopy:
-    """Copies the audio streams of an input file into an output container, in step with the video.
-
-    ``start``/``end`` (seconds, input time) keep the packets that begin inside the cut, and
-    ``shift`` (seconds) moves them earlier by the same amount as the video. Packets are
-    remuxed untouched; a codec the output container cannot hold is transcoded.
-    """
-
-    def __init__(
-        self,
-        input_path: str | os.PathLike,
-        start: Optional[float] = None,
-        end: Optional[float] = None,
-        shift: float = 0.0,
-    ) -> None:
-        self.input_path = str(input_path)
-        self.start, self.end, self.shift = start, end, shift
-        try:
-            self._input = av.open(self.input_path)
-        except av.error.FFmpegError as exc:
-            raise InputError(f"cannot read audio from {self.input_path}: {exc}") from None
-        self.streams = [s for s in self._input.streams.audio if s.codec_context is not None]
-        self._routes: dict[int, "_AudioRoute"] = {}
-        self._packets: Optional[Iterator[av.Packet]] = None
-        self._pending: Optional[av.Packet] = None
-        self.copied_packets = 0
-        self.transcoded = False
-
-    def __bool__(self) -> bool:
-        return bool(self.streams)
-
-    def attach(self, output: av.container.OutputContainer) -> None:
-        """Add one output audio stream per input audio stream (before the first mux)."""
-        suffix = Path(output.name).suffix.lower()
-        for stream in self.streams:
-            name = stream.codec_context.name
-            if name in output.supported_codecs and not (name == "vorbis" and suffix in (".mp4", ".mov")):
-                out = output.add_stream_from_template(stream)
-                self._routes[stream.index] = _AudioRoute(stream, out, None)
-            else:
-                target = "libopus" if suffix == ".webm" else "aac"
-                if target not in av.codecs_available:
-                    raise OutputError(f"{suffix} cannot hold {name} audio and there is no {target} encoder; use --no-audio")
-                self._routes[stream.index] = _AudioRoute.transcoding(stream, output, target)
-                self.transcoded = True
-            if stream.language:
-                self._routes[stream.index].output.metadata["language"] = stream.language
-        if self.start:
-            with contextlib.suppress(av.error.FFmpegError):
-                self._input.seek(int(self.start * av.time_base), backward=True)
-        self._packets = self._input.demux(self.streams)
-
-    def _next_packet(self) -> Optional[av.Packet]:
-        if self._pending is not None:
-            packet, self._pending = self._pending, None
-            return packet
-        for packet in self._packets or ():
-            if packet.dts is None:
-                continue  # demux's end-of-stream flush packet carries no data
-            return packet
-        return None
-
-    def mux_until(self, output: av.container.OutputContainer, seconds: Optional[float]) -> None:
-        """Mux packets whose (shifted, output) time is below ``seconds``; None means all that remain."""
-        while True:
-            packet = self._next_packet()
-            if packet is None:
-                return
-            t = float(packet.pts * packet.time_base) if packet.pts is not None else float(packet.dts * packet.time_base)
-            if self.end is not None and t >= self.end:
-                continue
-            if self.start is not None and t < self.start:
-                continue
-            if seconds is not None and t - self.shift >= seconds:
-                self._pending = packet
-                return
-            self._routes[packet.stream.index].mux(output, packet, self.shift)
-            self.copied_packets += 1
-
-    def finish(self, output: av.container.OutputContainer, until: Optional[float] = None) -> None:
-        """Mux the rest (or up to ``until`` seconds of output time) and flush any transcoder."""
-        self.mux_until(output, until)
-        for route in self._routes.values():
-            route.flush(output)
-
-    def close(self) -> None:
-        with contextlib.suppress(av.error.FFmpegError):
-            self._input.close()
-
-
-class _AudioRoute:
-    """One input audio stream's way into the output: copied, or decoded + resampled + encoded."""
-
-    def __init__(self, source: av.audio.stream.AudioStream, output, encoder_state) -> None:
-        self.source = source
-        self.output = output
-        self.encoder_state = encoder_state  # (resampler) when transcoding, else None
-
-    @classmethod
-    def transcoding(cls, source, container, codec_name: str) -> "_AudioRoute":
-        rate = 48000 if codec_name == "libopus" else (source.codec_context.sample_rate or 48000)
-        out = container.add_stream(codec_name, rate=rate)
-        layout = "stereo" if (source.codec_context.channels or 2) >= 2 else "mono"
-        out.layout = layout
-        fmt = out.codec_context.codec.audio_formats[0].name
-        resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate, frame_size=out.codec_context.frame_size or None)
-        return cls(source, out, resampler)
-
-    def mux(self, container, packet: av.Packet, shift: float) -> None:
-        if self.encoder_state is None:
-            if shift:
-                ticks = round(shift / packet.time_base)
-                packet.pts = None if packet.pts is None else packet.pts - ticks
-                packet.dts = None if packet.dts is None else packet.dts - ticks
-            packet.stream = self.output
-            container.mux(packet)
-            return
-        for frame in packet.decode():
-            if frame.pts is not None and shift:
-                frame.pts -= round(shift / frame.time_base)
-            self._encode(container, frame)
-
-    def _encode(self, container, frame) -> None:
-        for resampled in self.encoder_state.resample(frame):
-            container.mux(self.output.encode(resampled))
-
-    def flush(self, container) -> None:
-        if self.encoder_state is not None:
-            self._encode(container, None)
-            container.mux(self.output.encode(None))
 
 
 def _to_video_frame(image: np.ndarray, pixel_format: str) -> av.VideoFrame:
@@ -282,7 +97,7 @@ class VideoFileSink:
         self.display_path = Path(display_path) if display_path is not None else self.path
         self.settings = settings or EncoderSettings()
         self.codec = resolve_codec(self.path, self.settings.codec)
-        self.options = _encoder_options(self.codec, self.settings.crf, self.settings.preset)
+        self.options = encoder_options(self.codec, self.settings.crf, self.settings.preset)
         self.fps = Fraction(fps) if fps else None
         self.audio = audio if audio else None
         self.pts_offset = pts_offset

@@ -17,14 +17,15 @@ from typing import Iterator, Optional
 import av
 import numpy as np
 
+from vidstyle.io.codecs import ENCODERS, audio_encoder_for
 from vidstyle.types import Frame, StreamInfo
 
 # Frame-index barcode: INDEX_BITS blocks across the top band of the (unrotated) frame.
 INDEX_BITS = 12
 INDEX_BAND_FRACTION = 0.12
 
-_VIDEO_CODECS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1", "mpeg4": "mpeg4"}
-_DEFAULT_AUDIO = {".webm": "libopus", ".mkv": "aac", ".mp4": "aac", ".mov": "aac"}
+# The output encoders, and MPEG-4 Part 2 (an old codec some inputs still use).
+_VIDEO_CODECS = {**ENCODERS, "mpeg4": "mpeg4"}
 
 
 def pattern_frame(index: int, width: int, height: int, fps: float = 25.0) -> np.ndarray:
@@ -197,7 +198,7 @@ def write_test_clip(
 
         audio_stream = None
         if audio:
-            name = audio_codec or _DEFAULT_AUDIO.get(path.suffix.lower(), "aac")
+            name = audio_codec or audio_encoder_for(path)
             audio_stream = container.add_stream(name, rate=sample_rate)
             audio_stream.layout = "mono"
 

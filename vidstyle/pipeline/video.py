@@ -11,7 +11,9 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from vidstyle.errors import InputError, ModelError, OutputError, VidstyleError
-from vidstyle.io.encoder import AudioCopy, EncoderSettings, VideoFileSink, container_for, resolve_codec
+from vidstyle.io.audio import AudioCopy
+from vidstyle.io.codecs import container_for, resolve_codec
+from vidstyle.io.encoder import EncoderSettings, VideoFileSink
 from vidstyle.io.file import FileSource, parse_size
 from vidstyle.io.folder import ImageFolderSink
 from vidstyle.models.registry import temporal_model

@@ -294,7 +294,8 @@ def _read_frames(src: Path, options: OptimizeOptions) -> list[Frame]:
 
 
 def _write_video(frames: list[Frame], images: list[np.ndarray], src: Path, dst: Path, options: OptimizeOptions) -> None:
-    from vidstyle.io.encoder import AudioCopy, EncoderSettings, VideoFileSink
+    from vidstyle.io.audio import AudioCopy
+    from vidstyle.io.encoder import EncoderSettings, VideoFileSink
 
     first = frames[0]
     offset_seconds = first.time or 0.0

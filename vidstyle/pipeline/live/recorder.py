@@ -11,7 +11,8 @@ from typing import Optional
 
 import numpy as np
 
-from vidstyle.io.encoder import EncoderSettings, VideoFileSink, container_for
+from vidstyle.io.codecs import container_for
+from vidstyle.io.encoder import EncoderSettings, VideoFileSink
 from vidstyle.types import Frame
 from vidstyle.utils.files import temp_path_for
 
