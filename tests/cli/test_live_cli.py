@@ -296,3 +296,13 @@ def test_threads_option_reaches_the_stylizer(tmp_path, model_file, capsys):
     code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--threads", "1",
                  "--frames", "3"])
     assert code == 0 and "3 frames shown" in capsys.readouterr().err
+
+
+def test_loop_plays_a_file_camera_again_and_again(tmp_path, model_file, capfd):
+    clip = write_test_clip(tmp_path / "cam.mp4", width=64, height=48, frames=6, fps=30, audio=False)
+    code = main(["live", "--camera", str(clip.path), "--model", str(model_file), "--no-display", "--loop",
+                 "--frames", "15"])
+    assert code == 0 and "15 frames shown" in capfd.readouterr().err
+    code = main(["live", "--camera", "/dev/video-missing", "--model", str(model_file), "--no-display", "--loop"])
+    lines = capfd.readouterr().err.splitlines()
+    assert code == 2 and lines == ["vidstyle: error: --loop plays a video file again and again; /dev/video-missing is not a file"]

@@ -33,6 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--no-display", action="store_true", help="run without a window (servers, tests)")
     p.add_argument("--frames", type=int, default=None, metavar="N", help="stop after N frames")
     p.add_argument("--mirror", action="store_true", help="flip horizontally (selfie view)")
+    p.add_argument("--loop", action="store_true", help="play a video file --camera again and again")
     p.add_argument("--size", default=None, metavar="WxH", help="requested capture size, e.g. 640x480")
     p.add_argument("--fit", default="letterbox", choices=["letterbox", "crop", "stretch"],
                    help="a picture of another shape than --size: letterbox (whole picture, black bars; default), "
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             record=args.record,
             virtual_cam=args.virtual_cam,
             mirror=args.mirror,
+            loop=args.loop,
             temporal=args.temporal,
             smooth_blend=args.smooth_blend,
             snapshot_dir=args.snapshot_dir,

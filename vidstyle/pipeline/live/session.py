@@ -64,7 +64,7 @@ class LiveOptions:
     virtual_cam: also send the output to a virtual camera. mirror: flip horizontally.
     temporal: none, smooth (flow-guided blending with the previous output) or trained (each model's
         ``-temporal`` variant, as ``vidstyle video --temporal trained``; n/p then cycle temporal models only).
-    snapshot_dir: where ``c`` snapshots and ``r`` recordings go.
+    snapshot_dir: where ``c`` snapshots and ``r`` recordings go. loop: play a video file camera again and again.
     keys: more key presses (one-character strings or ``waitKey`` codes) from elsewhere (a web page, a
         test); handled in order with the window's, none dropped.
     on_frame: called with a dict per stylized frame shown (index, image, latency_ms, model, strength, loading).
@@ -90,6 +90,7 @@ class LiveOptions:
     temporal: str = "none"
     smooth_blend: Optional[float] = None
     snapshot_dir: str = "."
+    loop: bool = False
     reconnect_seconds: float = 3.0
     title: str = "vidstyle"
     keys: Optional["queue.Queue[Any]"] = None
@@ -201,7 +202,8 @@ def run_live(options: LiveOptions) -> LiveStats:
     opts = options
     _check_options(opts)
     if isinstance(opts.camera, (str, int, os.PathLike)):
-        raw_source = open_live_source(opts.camera, size=opts.size, fps=opts.fps, reconnect_seconds=opts.reconnect_seconds)
+        raw_source = open_live_source(opts.camera, size=opts.size, fps=opts.fps, reconnect_seconds=opts.reconnect_seconds,
+                                      loop=opts.loop)
     else:
         raw_source = opts.camera  # an already open source (CameraSource, FileSource, TestPatternSource ...)
     virtual_cam = None

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from vidstyle.errors import InputError
 from vidstyle.pipeline.live.view import Fit
 from vidstyle.types import Frame, StreamInfo
 
@@ -16,16 +17,19 @@ def is_file_camera(camera: Any) -> bool:
 
 
 def open_live_source(camera: str | int | os.PathLike, size: Optional[tuple[int, int]] = None,
-                     fps: Optional[float] = None, reconnect_seconds: float = 3.0) -> Any:
+                     fps: Optional[float] = None, reconnect_seconds: float = 3.0, loop: bool = False) -> Any:
     """A camera for ``camera``; an existing video file becomes a source paced at its own frame rate.
 
     ``size`` is requested from a camera's driver; a file is decoded at its own size (fit it with
-    :class:`FittedSource`). Raises InputError when the camera or file cannot be opened.
+    :class:`FittedSource`). ``loop``: play a video file again and again. Raises InputError when the
+    camera or file cannot be opened, or ``loop`` names no file.
     """
     if is_file_camera(camera):
         from vidstyle.io.file import FileSource
 
-        return FileSource(str(camera), realtime=True)
+        return FileSource(str(camera), realtime=True, loop=loop)
+    if loop:
+        raise InputError(f"--loop plays a video file again and again; {camera} is not a file")
     from vidstyle.io.camera import CameraSource
 
     return CameraSource(camera, size=size, fps=fps, reconnect_seconds=reconnect_seconds)
