@@ -45,6 +45,8 @@ MODELS = ["starry_night-fast", "mosaic-fast"]
 CLIP_SIZE = (640, 480)
 CLIP_FPS = 30
 CLIP_FRAMES = 120
+# The fake camera's loop (4 s): a frame's index tells its capture apart from others up to 2 s away.
+CAMERA_FRAMES = 120
 
 
 def chromium_binary() -> Optional[str]:
@@ -216,8 +218,9 @@ def make_media(folder: Path) -> dict[str, Path]:
     from vidstyle.io.synthetic import pattern_frame, write_test_clip
 
     clip = write_test_clip(folder / "clip.mp4", *CLIP_SIZE, fps=CLIP_FPS, frames=CLIP_FRAMES, audio=False).path
-    # The fake camera: two seconds of pattern frames, looped by Chromium.
-    y4m = write_y4m(folder / "camera.y4m", [pattern_frame(i, *CLIP_SIZE, fps=CLIP_FPS) for i in range(60)], fps=CLIP_FPS)
+    # The fake camera: CAMERA_FRAMES pattern frames, looped by Chromium.
+    frames = [pattern_frame(i, *CLIP_SIZE, fps=CLIP_FPS) for i in range(CAMERA_FRAMES)]
+    y4m = write_y4m(folder / "camera.y4m", frames, fps=CLIP_FPS)
     return {"folder": folder, "clip": clip, "y4m": y4m}
 
 

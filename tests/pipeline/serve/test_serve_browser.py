@@ -14,17 +14,19 @@ import time
 import cv2
 import numpy as np
 import pytest
-from serve_helpers import CLIP_SIZE, MODELS, Browser, difference_from_input, reference_frame
+from serve_helpers import CAMERA_FRAMES, CLIP_FPS, CLIP_SIZE, MODELS, Browser, difference_from_input, reference_frame
 
 # Mean absolute difference (0-255) from the input: a stylized frame is far above it, compression alone
 # (H.264 or VP8 and back, JPEG) far below the second.
 STYLIZED_MIN_DIFFERENCE = 20.0
 UNSTYLED_MAX_DIFFERENCE = 12.0
-# The WebRTC round trip against what the server itself achieved meanwhile (its stylized frames per second
-# and its arrival-to-ready time, both slower on a busy machine): the page shows nearly every frame the
-# server made, and the transport (encode, network, decode, display) adds a bounded delay.
+# The WebRTC round trip against what the server itself achieved meanwhile (its stylized frames per second,
+# arrival-to-ready time and model time, all slower on a busy machine): the page shows nearly every frame the
+# server made, and the transport (encode, network, decode, display: CPU work that slows down with the
+# model's) adds a bounded delay, not a queue.
 MIN_SHARE_OF_SERVER_FPS = 0.7
-MAX_TRANSPORT_MS = 400.0
+MAX_TRANSPORT_MS = 250.0
+MAX_TRANSPORT_MODEL_TIMES = 2.0
 # The product's targets at 640x480 with starry_night-fast (25 fps, 150 ms glass to glass) hold on a quiet
 # machine; check them with VIDSTYLE_SERVE_MIN_FPS=25 VIDSTYLE_SERVE_MAX_LATENCY_MS=150.
 MIN_FPS = float(os.environ.get("VIDSTYLE_SERVE_MIN_FPS", "0"))
@@ -271,9 +273,9 @@ def measure_round_trip(browser: Browser, seconds: float) -> tuple[float, float, 
     fps = (remote[-1]["presented"] - remote[0]["presented"]) / span_s
     latencies = []
     for frame in remote:
-        # The camera loops every 60 frames (2 s); the matching capture is the latest one of that index before display.
+        # The camera loops every CAMERA_FRAMES frames; the matching capture is the latest one of that index before display.
         sent = [f["t"] for f in local if f["index"] == frame["index"] and f["t"] <= frame["shown"]]
-        if sent and frame["shown"] - sent[-1] < 1000:
+        if sent and frame["shown"] - sent[-1] < 500 * CAMERA_FRAMES / CLIP_FPS:
             latencies.append(frame["shown"] - sent[-1])
     assert len(latencies) >= 0.5 * len(remote), (len(latencies), len(remote))
     return fps, statistics.median(latencies), len(latencies)
@@ -295,6 +297,7 @@ def test_webrtc_frame_rate_and_glass_to_glass_latency(browser, server, capsys):
               f"arrival to stylized {server_stats['latency_ms']:.0f} ms, model {server_stats['model_ms']:.0f} ms)")
         print(f"page readout: {readout}")
     assert fps >= MIN_SHARE_OF_SERVER_FPS * server_stats["fps"], (fps, server_stats)
-    assert latency_ms <= server_stats["latency_ms"] + MAX_TRANSPORT_MS, (latency_ms, server_stats)
+    transport_allowance = MAX_TRANSPORT_MS + MAX_TRANSPORT_MODEL_TIMES * server_stats["model_ms"]
+    assert latency_ms <= server_stats["latency_ms"] + transport_allowance, (latency_ms, server_stats)
     assert fps >= MIN_FPS, fps
     assert latency_ms <= MAX_LATENCY_MS, latency_ms
