@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from vidstyle.models.styles import StyleMix, mix_vector, model_style_mix
 
 class Stylizer(ABC):
     """Turns (H, W, 3) uint8 RGB images into stylized (H, W, 3) uint8 RGB images of the same size.
@@ -22,6 +23,30 @@ class Stylizer(ABC):
     # Numeric precision the backend runs in, and the bf16-vs-fp32 check behind precision="auto".
     precision: str = "fp32"
     precision_check: dict | None = None
+    # A multi-style model's style names (empty for a one-style model) and the mix now in use.
+    styles: list[str] = []
+    style_mix: dict[str, float] = {}
+    # What a backend running a multi-style graph passes as its "style" input (see hold_styles).
+    style_input: "StyleInput | None" = None
+
+    def set_style(self, mix: StyleMix) -> None:
+        """Switch a multi-style model to ``mix`` (``"a"``, ``"a=0.6,b=0.4"`` or {name: weight}) from the next
+        frame on: no reload, no recompilation. Raises InputError for a one-style model or a bad mix."""
+        self._apply_style(model_style_mix(mix, self.styles, self.model_name or self.name))
+
+    def _apply_style(self, mix: dict[str, float]) -> None:
+        """Use the normalised ``mix`` (backends: a new ``style_input`` row; wrappers override this)."""
+        if self.style_input is None:
+            raise NotImplementedError(f"{type(self).__name__} cannot switch styles")
+        self.style_input.set(mix)
+        self.style_mix = dict(mix)
+
+    def hold_styles(self, styles: Sequence[str]) -> None:
+        """For backends: the network holds ``styles`` (none: a one-style network); start on the first."""
+        if styles:
+            self.style_input = StyleInput(styles)
+            self.styles = list(styles)
+            self.style_mix = dict(self.style_input.mix)
 
     @abstractmethod
     def stylize(self, image: np.ndarray) -> np.ndarray:
@@ -36,6 +61,23 @@ class Stylizer(ABC):
 
     def close(self) -> None:
         """Release backend resources (sessions, GPU memory)."""
+
+
+class StyleInput:
+    """The style weights a multi-style graph takes as its second input: a (1, S) float32 row over ``styles``.
+
+    A backend keeps one and passes ``vector`` with every call, so switching styles changes an array,
+    never the compiled graph.
+    """
+
+    def __init__(self, styles: Sequence[str]) -> None:
+        self.styles = list(styles)
+        self.mix: dict[str, float] = {self.styles[0]: 1.0} if self.styles else {}
+        self.vector = mix_vector(self.styles, self.mix)
+
+    def set(self, mix: dict[str, float]) -> None:
+        self.mix = dict(mix)
+        self.vector = mix_vector(self.styles, mix)
 
 
 class BatchGraphStylizer(Stylizer):

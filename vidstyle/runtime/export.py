@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from vidstyle.errors import ModelError
+from vidstyle.models.styles import network_styles
 from vidstyle.runtime.graph import Uint8Graph
 from vidstyle.utils.files import atomic_output, check_output_path
 
@@ -35,16 +36,29 @@ def _prepared(network: nn.Module, uint8_io: bool, strength: float) -> nn.Module:
     return Uint8Graph(network, strength).eval() if uint8_io else network
 
 
-def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, strength: float = 1.0) -> bytes:
+def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, strength: float = 1.0,
+               style_input: bool = False) -> bytes:
     """Serialize ``network`` as an ONNX model with dynamic batch, height and width.
 
     Input "input": (B, 3, H, W) float32 in [0, 1], or (B, H, W, 3) uint8 with ``uint8_io``.
+    With ``style_input`` (a multi-style network, uint8_io): a second input "style", (1, S) float32 style
+    weights summing to 1, so one graph runs every style and blend. Without it a multi-style network runs
+    the mix set by its ``set_mix``, baked in.
     Output "output": the same layout as the input.
     Tries the TorchScript-tracer exporter first (it keeps H and W symbolic through the padding
     arithmetic) and falls back to the torch.export-based one.
     """
     module = _prepared(network, uint8_io, strength)
     example = _example_input(uint8_io)
+    args: tuple = (example,)
+    names = ["input"]
+    if style_input:
+        styles = network_styles(network)
+        if not styles or not uint8_io:
+            raise ValueError("a style input needs a multi-style network and uint8_io")
+        # An uneven example blend: nothing in the trace may specialise on one style.
+        weights = torch.arange(1, len(styles) + 1, dtype=torch.float32)[None]
+        args, names = (example, weights / weights.sum()), ["input", "style"]
     axes = {0: "batch", 1: "height", 2: "width"} if uint8_io else {0: "batch", 2: "height", 3: "width"}
     errors = []
     for dynamo in (False, True):
@@ -54,7 +68,7 @@ def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, stre
                 warnings.simplefilter("ignore")
                 logging.getLogger("torch.onnx").setLevel(logging.ERROR)
                 kwargs = dict(
-                    input_names=["input"],
+                    input_names=names,
                     output_names=["output"],
                     opset_version=opset,
                     dynamo=dynamo,
@@ -63,10 +77,11 @@ def onnx_bytes(network: nn.Module, opset: int = 17, uint8_io: bool = False, stre
                     dim = torch.export.Dim
                     spec = {"batch": dim("batch", max=64), "height": dim("height", min=8), "width": dim("width", min=8)}
                     shapes = {k: spec[v] for k, v in axes.items()}
-                    program = torch.onnx.export(module, (example,), dynamic_shapes=({**shapes},), **kwargs)
+                    dynamic = ({**shapes},) + (None,) * (len(args) - 1)
+                    program = torch.onnx.export(module, args, dynamic_shapes=dynamic, **kwargs)
                     program.save(buf)
                 else:
-                    torch.onnx.export(module, (example,), buf, dynamic_axes={"input": axes, "output": axes}, **kwargs)
+                    torch.onnx.export(module, args, buf, dynamic_axes={"input": axes, "output": axes}, **kwargs)
             return buf.getvalue()
         except Exception as exc:  # exporter failures come in many exception types
             errors.append(f"{'dynamo' if dynamo else 'torchscript'}: {exc.__class__.__name__}: {str(exc)[:200]}")

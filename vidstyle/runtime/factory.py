@@ -11,6 +11,7 @@ from torch import nn
 
 from vidstyle.errors import DeviceError, InputError, ModelError
 from vidstyle.models import load_model
+from vidstyle.models.styles import model_style_mix, network_styles
 from vidstyle.runtime.base import Stylizer
 from vidstyle.runtime.precision import BF16_MIN_PSNR_DB, bf16_check_image, parse_precision, psnr
 from vidstyle.runtime.threads import inference_threads
@@ -36,6 +37,8 @@ class RuntimeOptions:
         size with shared normalisation statistics ("auto": 768 on CPU, never on CUDA; None: never).
     compile: torch backend only, wrap the graph in torch.compile.
     batch_size: frames per batch on CUDA (file mode).
+    style: a multi-style model's style or blend to start with (``"a"``, ``"a=0.6,b=0.4"`` or {name: weight};
+        None: its first style); ``Stylizer.set_style`` switches later without a reload.
     """
 
     backend: str = "auto"
@@ -52,6 +55,7 @@ class RuntimeOptions:
     tile_memory_budget: float = 2.0 * 2**30
     compile: bool = False
     batch_size: int = 4
+    style: str | dict | None = None
 
 
 def available_backends(device: str | torch.device = "cpu") -> list[str]:
@@ -149,7 +153,8 @@ def create_stylizer(
     """Build a :class:`Stylizer` for ``model``: uint8 (H, W, 3) RGB frames in, same-size uint8 RGB out.
 
     model: registry name (e.g. ``starry_night-fast``), a ``.safetensors`` path, a loaded model
-        (``vidstyle.models.load_model``) or a transform network ``nn.Module``.
+        (``vidstyle.models.load_model``) or a transform network ``nn.Module``. A multi-style model's
+        stylizer lists its ``styles`` and switches with ``set_style`` (``style=`` picks the first).
     backend: "auto" picks the fastest one installed for the device (OpenVINO, then ONNX Runtime,
         then torch on the CPU; torch fp16 on CUDA). Further keyword options: see :class:`RuntimeOptions`.
     Raises DeviceError for a backend or device that is not available, InputError for bad options.
@@ -163,6 +168,8 @@ def create_stylizer(
     dev = resolve_device(opts.device)
     network, metadata, model_name = resolve_network(model)
     network = network.float().eval()
+    # Checked before the (slower) graph export.
+    mix = None if opts.style is None else model_style_mix(opts.style, network_styles(network), model_name)
 
     installed = available_backends(dev)
     if opts.backend == "auto":
@@ -201,4 +208,6 @@ def create_stylizer(
     stylizer.model_name = model_name
     stylizer.metadata = metadata
     stylizer.backend = chosen
+    if mix is not None:
+        stylizer.set_style(mix)
     return stylizer

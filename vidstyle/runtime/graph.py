@@ -7,6 +7,8 @@ float frames.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import nn
 
@@ -14,7 +16,8 @@ from torch import nn
 class Uint8Graph(nn.Module):
     """``network`` with uint8 NHWC frames at both ends.
 
-    forward(frames): frames (B, H, W, 3) uint8 RGB -> (B, H, W, 3) uint8 RGB.
+    forward(frames, style=None): frames (B, H, W, 3) uint8 RGB -> (B, H, W, 3) uint8 RGB; ``style`` (1, S)
+    float32 weights summing to 1 for a multi-style network (None: the network's own default).
     The network sees (B, 3, H, W) float RGB in [0, 1] (channels-last strides, which is free:
     the permute of an NHWC tensor is already channels-last). ``strength`` in [0, 1] blends the
     stylized output with the original frame: 1.0 is the full style, 0.0 the unchanged frame.
@@ -30,9 +33,11 @@ class Uint8Graph(nn.Module):
         self.strength = float(strength)
         self.compute_dtype = compute_dtype
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+    def forward(self, frames: torch.Tensor, style: Optional[torch.Tensor] = None) -> torch.Tensor:
         x = frames.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0)
-        y = self.network(x.to(self.compute_dtype)).to(torch.float32).clamp(0.0, 1.0)
+        # A multi-style network takes its style weights (1, S) as a second input: switching styles is new data.
+        y = self.network(x.to(self.compute_dtype)) if style is None else self.network(x.to(self.compute_dtype), style)
+        y = y.to(torch.float32).clamp(0.0, 1.0)
         if self.strength < 1.0:
             y = y * self.strength + x * (1.0 - self.strength)
         # +0.5 then truncate = round half up, the same in torch, ONNX and OpenVINO casts.

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from vidstyle.errors import DeviceError
+from vidstyle.models.styles import network_styles
 from vidstyle.runtime.base import BatchGraphStylizer
 from vidstyle.runtime.export import onnx_bytes
 
@@ -24,7 +25,8 @@ class OnnxRuntimeStylizer(BatchGraphStylizer):
 
     device "cpu" uses the CPU execution provider with ``threads`` intra-op threads, one inter-op
     thread and spin-waiting off (spinning threads would take the cores that decoding needs);
-    "cuda" uses the CUDA provider when this onnxruntime build has it.
+    "cuda" uses the CUDA provider when this onnxruntime build has it. A multi-style network's graph takes
+    the style weights as a second input, so ``set_style`` only changes the array passed with each call.
     """
 
     def __init__(self, network: nn.Module, device: torch.device, strength: float = 1.0, threads: int = 1) -> None:
@@ -42,12 +44,15 @@ class OnnxRuntimeStylizer(BatchGraphStylizer):
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(onnx_bytes(network, uint8_io=True, strength=strength), options, providers=providers)
+        self.hold_styles(network_styles(network))
+        onnx = onnx_bytes(network, uint8_io=True, strength=strength, style_input=bool(self.styles))
+        self.session = ort.InferenceSession(onnx, options, providers=providers)
         self.device = device
         self.name = f"onnxruntime-{device.type}"
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(["output"], {"input": batch})[0]
+        feed = {"input": batch} if self.style_input is None else {"input": batch, "style": self.style_input.vector}
+        return self.session.run(["output"], feed)[0]
 
     def close(self) -> None:
         self.session = None

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from vidstyle.errors import DeviceError
+from vidstyle.models.styles import network_styles
 from vidstyle.runtime.base import BatchGraphStylizer
 from vidstyle.runtime.export import onnx_bytes
 
@@ -79,7 +80,8 @@ class OpenVINOStylizer(BatchGraphStylizer):
 
     precision: "fp32" or "bf16" (the ``INFERENCE_PRECISION_HINT``; bf16 only where the CPU has
     native bf16). The model is compiled for each new frame size with static shapes, which lets
-    the CPU plugin pick the best convolution kernels, and kept for reuse.
+    the CPU plugin pick the best convolution kernels, and kept for reuse. A multi-style network's graph
+    takes the style weights as a second input: ``set_style`` changes the array passed, not the compiled model.
     """
 
     def __init__(
@@ -94,13 +96,17 @@ class OpenVINOStylizer(BatchGraphStylizer):
             raise DeviceError("the OpenVINO backend runs on the CPU here; use --backend torch for CUDA")
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"OpenVINO precision must be fp32 or bf16, got {precision!r}")
-        self.compiled = CompiledByShape(onnx_bytes(network, uint8_io=True, strength=strength), cpu_config(threads, precision))
+        self.hold_styles(network_styles(network))
+        onnx = onnx_bytes(network, uint8_io=True, strength=strength, style_input=bool(self.styles))
+        self.compiled = CompiledByShape(onnx, cpu_config(threads, precision))
         self.device = device
         self.precision = precision
         self.name = f"openvino-cpu-{precision}"
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        return self.compiled.infer([batch])[0]
+        if self.style_input is None:
+            return self.compiled.infer([batch])[0]
+        return self.compiled.infer([batch, self.style_input.vector])[0]
 
     def close(self) -> None:
         self.compiled.clear()

@@ -31,6 +31,17 @@ class ScaledStylizer(Stylizer):
         self.precision = inner.precision
         self.precision_check = inner.precision_check
 
+    @property
+    def styles(self) -> list[str]:  # type: ignore[override]
+        return self.inner.styles
+
+    @property
+    def style_mix(self) -> dict[str, float]:  # type: ignore[override]
+        return self.inner.style_mix
+
+    def _apply_style(self, mix: dict[str, float]) -> None:
+        self.inner.set_style(mix)
+
     def _restore(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         h, w = original.shape[:2]
         if stylized.shape[:2] != (h, w):

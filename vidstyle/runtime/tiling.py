@@ -10,12 +10,15 @@ feather weights, so no tile edge reaches the output.
 from __future__ import annotations
 
 import copy
+from typing import Optional
 
 import cv2
 import numpy as np
 import torch
 from torch import nn
 
+from vidstyle.models.networks import ConditionalInstanceNorm
+from vidstyle.models.styles import network_styles
 from vidstyle.runtime.base import Stylizer
 from vidstyle.runtime.graph import Uint8Graph
 from vidstyle.runtime.threads import configure_torch_threads
@@ -57,13 +60,19 @@ def feather_weights(length: int, start: int, size: int, overlap: int) -> np.ndar
 
 
 class _StatsNorm(nn.Module):
-    """Instance norm whose per-channel statistics are recorded into, or read from, a shared slot list."""
+    """Instance norm whose per-channel statistics are recorded into, or read from, a shared slot list.
 
-    def __init__(self, layer: nn.InstanceNorm2d, slots: list, index: int, record: bool) -> None:
+    A multi-style network's conditional norm keeps its scale and shift per style: the mix its network
+    set on the layer picks them, as in the layer itself.
+    """
+
+    def __init__(self, layer: nn.Module, slots: list, index: int, record: bool) -> None:
         super().__init__()
-        self.eps = layer.eps
-        self.weight = layer.weight if layer.affine else None
-        self.bias = layer.bias if layer.affine else None
+        self.conditional = layer if isinstance(layer, ConditionalInstanceNorm) else None
+        affine = self.conditional is None and layer.affine
+        self.eps = 1e-5 if self.conditional is not None else layer.eps  # F.instance_norm's default
+        self.weight = layer.weight if affine else None
+        self.bias = layer.bias if affine else None
         self.slots = slots
         self.index = index
         self.record = record
@@ -75,19 +84,24 @@ class _StatsNorm(nn.Module):
         else:
             mean, var = self.slots[self.index]
         y = (x - mean) * torch.rsqrt(var + self.eps)
+        if self.conditional is not None:
+            mix = self.conditional.mix.to(y.dtype)
+            scale = (mix @ self.conditional.weight.to(y.dtype))[:, :, None, None]
+            return y * scale + (mix @ self.conditional.bias.to(y.dtype))[:, :, None, None]
         if self.weight is not None:
             y = y * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
         return y
 
 
 def _with_stats_norms(network: nn.Module, record: bool) -> tuple[nn.Module, list]:
-    """A copy of ``network`` whose InstanceNorm2d layers record or read statistics in the returned slots."""
+    """A copy of ``network`` whose instance norms (plain or conditional) record or read statistics in the
+    returned slots."""
     net = copy.deepcopy(network).eval()
     slots: list = []
 
     def replace(module: nn.Module) -> None:
         for name, child in module.named_children():
-            if isinstance(child, nn.InstanceNorm2d):
+            if isinstance(child, (nn.InstanceNorm2d, ConditionalInstanceNorm)):
                 setattr(module, name, _StatsNorm(child, slots, len(slots), record))
                 slots.append(None)
             else:
@@ -98,29 +112,34 @@ def _with_stats_norms(network: nn.Module, record: bool) -> tuple[nn.Module, list
 
 
 class StatsOutputGraph(nn.Module):
-    """frames (1, H, W, 3) uint8 -> (mean_0, var_0, mean_1, var_1, ...) of every instance norm, each (1, C_i, 1, 1)."""
+    """frames (1, H, W, 3) uint8 [, style (1, S) of a multi-style network] -> (mean_0, var_0, mean_1, var_1, ...)
+    of every instance norm, each (1, C_i, 1, 1)."""
 
     def __init__(self, network: nn.Module) -> None:
         super().__init__()
         self.network, self.slots = _with_stats_norms(network, record=True)
 
-    def forward(self, frames: torch.Tensor) -> tuple:
-        self.network(frames.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0))
+    def forward(self, frames: torch.Tensor, style: Optional[torch.Tensor] = None) -> tuple:
+        x = frames.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0)
+        self.network(x) if style is None else self.network(x, style)
         return tuple(t for pair in self.slots for t in pair)
 
 
 class StatsInputGraph(nn.Module):
-    """(frames (B, H, W, 3) uint8, mean_0, var_0, ...) -> (B, H, W, 3) uint8, normalised with the given statistics."""
+    """(frames (B, H, W, 3) uint8, [style (1, S) of a multi-style network,] mean_0, var_0, ...) -> (B, H, W, 3)
+    uint8, normalised with the given statistics."""
 
     def __init__(self, network: nn.Module) -> None:
         super().__init__()
         net, self.slots = _with_stats_norms(network, record=False)
+        self.multistyle = bool(network_styles(network))
         self.graph = Uint8Graph(net, 1.0)
 
-    def forward(self, frames: torch.Tensor, *stats: torch.Tensor) -> torch.Tensor:
+    def forward(self, frames: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+        style, stats = (inputs[0], inputs[1:]) if self.multistyle else (None, inputs)
         for i in range(len(self.slots)):
             self.slots[i] = (stats[2 * i], stats[2 * i + 1])
-        return self.graph(frames)
+        return self.graph(frames, style)
 
 
 class TorchTileEngine:
@@ -135,17 +154,21 @@ class TorchTileEngine:
     def _frames(self, image: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(image))[None].to(self.device)
 
-    @torch.inference_mode()
-    def statistics(self, image: np.ndarray) -> list:
-        return list(self.stats_graph(self._frames(image))) if self.stats_graph.slots else []
+    def _style(self, style: Optional[np.ndarray]) -> tuple:
+        return () if style is None else (torch.from_numpy(style).to(self.device),)
 
     @torch.inference_mode()
-    def run_tile(self, tile: np.ndarray, stats: list) -> np.ndarray:
-        return self.tile_graph(self._frames(tile), *stats)[0].cpu().numpy()
+    def statistics(self, image: np.ndarray, style: Optional[np.ndarray] = None) -> list:
+        return list(self.stats_graph(self._frames(image), *self._style(style))) if self.stats_graph.slots else []
+
+    @torch.inference_mode()
+    def run_tile(self, tile: np.ndarray, stats: list, style: Optional[np.ndarray] = None) -> np.ndarray:
+        return self.tile_graph(self._frames(tile), *self._style(style), *stats)[0].cpu().numpy()
 
 
 class OpenVINOTileEngine:
-    """Statistics pass (fp32) and tile pass (``precision``) with OpenVINO on the CPU; statistics are graph inputs."""
+    """Statistics pass (fp32) and tile pass (``precision``) with OpenVINO on the CPU; statistics (and a
+    multi-style network's style weights) are graph inputs."""
 
     def __init__(self, network: nn.Module, threads: int, precision: str = "fp32") -> None:
         from vidstyle.runtime.export import traced_onnx_bytes
@@ -154,31 +177,36 @@ class OpenVINOTileEngine:
         network = network.float().eval().cpu()
         # Odd example size: the network's pad-to-stride branch must be traced (see export._EXAMPLE_HW).
         example = torch.randint(0, 256, (1, 67, 93, 3), dtype=torch.uint8)
+        styles = network_styles(network)
+        weights = torch.arange(1, len(styles) + 1, dtype=torch.float32)[None]
+        style_args, style_names = ((weights / weights.sum(),), ["style"]) if styles else ((), [])
         stats_graph = StatsOutputGraph(network).eval()
         with torch.no_grad():
-            example_stats = list(stats_graph(example))
+            example_stats = list(stats_graph(example, *style_args))
         stat_names = [f"{kind}{i // 2}" for i, kind in zip(range(len(example_stats)), ["mean", "var"] * len(example_stats))]
         frame_axes = {0: "batch", 1: "height", 2: "width"}
         self.stats_model = None
         if example_stats:
             self.stats_model = CompiledByShape(
-                traced_onnx_bytes(stats_graph, (example,), ["input"], stat_names, {"input": frame_axes}),
+                traced_onnx_bytes(stats_graph, (example, *style_args), ["input", *style_names], stat_names,
+                                  {"input": frame_axes}),
                 cpu_config(threads, "fp32"),
             )
         tile_onnx = traced_onnx_bytes(
-            StatsInputGraph(network).eval(), (example, *example_stats), ["input", *stat_names], ["output"],
+            StatsInputGraph(network).eval(), (example, *style_args, *example_stats), ["input", *style_names, *stat_names],
+            ["output"],
             {"input": frame_axes, "output": frame_axes},
         )
         self.tile_model = CompiledByShape(tile_onnx, cpu_config(threads, precision))
         self.name = f"openvino-cpu-{precision}"
 
-    def statistics(self, image: np.ndarray) -> list:
+    def statistics(self, image: np.ndarray, style: Optional[np.ndarray] = None) -> list:
         if self.stats_model is None:
             return []
-        return self.stats_model.infer([np.ascontiguousarray(image)[None]])
+        return self.stats_model.infer([np.ascontiguousarray(image)[None], *([] if style is None else [style])])
 
-    def run_tile(self, tile: np.ndarray, stats: list) -> np.ndarray:
-        return self.tile_model.infer([np.ascontiguousarray(tile)[None], *stats])[0][0]
+    def run_tile(self, tile: np.ndarray, stats: list, style: Optional[np.ndarray] = None) -> np.ndarray:
+        return self.tile_model.infer([np.ascontiguousarray(tile)[None], *([] if style is None else [style]), *stats])[0][0]
 
 
 class TiledStylizer(Stylizer):
@@ -225,6 +253,7 @@ class TiledStylizer(Stylizer):
         self.stats_max_pixels = stats_max_pixels
         self.precision = precision if engine == "openvino" else "fp32"
         self.name = f"tiled{tile}-{self.engine.name}"
+        self.hold_styles(network_styles(network))
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -235,13 +264,14 @@ class TiledStylizer(Stylizer):
         small = image if scale == 1.0 else cv2.resize(
             image, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
         )
-        stats = self.engine.statistics(small)
+        style = None if self.style_input is None else self.style_input.vector
+        stats = self.engine.statistics(small, style)
         acc = np.zeros((h, w, 3), np.float32)
         weight = np.zeros((h, w, 1), np.float32)
         for y0 in tile_starts(h, self.tile, self.overlap):
             for x0 in tile_starts(w, self.tile, self.overlap):
                 th, tw = min(self.tile, h - y0), min(self.tile, w - x0)
-                out = self.engine.run_tile(image[y0:y0 + th, x0:x0 + tw], stats)
+                out = self.engine.run_tile(image[y0:y0 + th, x0:x0 + tw], stats, style)
                 wy = feather_weights(h, y0, th, self.overlap)
                 wx = feather_weights(w, x0, tw, self.overlap)
                 wt = (wy[:, None] * wx[None, :])[..., None]
@@ -296,6 +326,18 @@ class LargeFrameStylizer(Stylizer):
         self.name = f"{fast.name}, {tiled.name} above {self.above_pixels / 1e6:.1f} Mpx"
         self.precision = fast.precision
         self.precision_check = fast.precision_check
+
+    @property
+    def styles(self) -> list[str]:  # type: ignore[override]
+        return self.fast.styles
+
+    @property
+    def style_mix(self) -> dict[str, float]:  # type: ignore[override]
+        return self.fast.style_mix
+
+    def _apply_style(self, mix: dict[str, float]) -> None:
+        self.fast.set_style(mix)
+        self.tiled.set_style(mix)
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         if image.shape[0] * image.shape[1] > self.above_pixels:

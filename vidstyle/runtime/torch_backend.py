@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vidstyle.models.styles import network_styles
 from vidstyle.runtime.base import Stylizer
 from vidstyle.runtime.graph import Uint8Graph, frames_to_tensor
 from vidstyle.runtime.rewrite import fold_upsampling
@@ -56,6 +57,9 @@ class TorchStylizer(Stylizer):
             network = network.half()
             compute_dtype = torch.float16
         network = network.to(memory_format=torch.channels_last)
+        self.hold_styles(network_styles(network))
+        # A multi-style network's weights go in as a graph input, updated in place: a compiled graph keeps running.
+        self._style = None if self.style_input is None else torch.from_numpy(self.style_input.vector).to(device)
         self.graph = Uint8Graph(network, strength, compute_dtype=compute_dtype).eval()
         self.compiled = bool(compile)
         self._run = torch.compile(self.graph, dynamic=False) if compile else self.graph
@@ -71,17 +75,23 @@ class TorchStylizer(Stylizer):
         if self.compiled and count < self.batch_size:
             # A compiled graph is specialised to its batch size: pad a short (last) batch instead of recompiling.
             frames = torch.cat([frames, frames[-1:].expand(self.batch_size - count, *frames.shape[1:])])
+        args = (frames,) if self._style is None else (frames, self._style)
         with torch.inference_mode(), self._autocast():
             try:
-                out = self._run(frames)
+                out = self._run(*args)
             except Exception as exc:  # noqa: BLE001 - no compiler toolchain, unsupported op: run eager
                 if self._run is self.graph:
                     raise
                 warnings.warn(f"torch.compile failed ({type(exc).__name__}: {exc}); running without compilation")
                 self._run, self.compiled = self.graph, False
                 self.name = self.name.replace("-compiled", "")
-                out = self._run(frames)
+                out = self._run(*args)
         return out[:count]
+
+    def _apply_style(self, mix: dict[str, float]) -> None:
+        super()._apply_style(mix)
+        assert self._style is not None and self.style_input is not None
+        self._style.copy_(torch.from_numpy(self.style_input.vector))
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
         out = self._infer(frames_to_tensor([image], self.device, pin=self.device.type == "cuda"))
