@@ -24,6 +24,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-live", dest="live", action="store_false", help="skip the end-to-end live measurement")
     p.add_argument("--live-sizes", default="640x480,1280x720")
     p.add_argument("--live-seconds", type=float, default=8.0)
+    p.add_argument("--style", action="append", default=None, metavar="NAME|A=w,B=w",
+                   help="a multi-style model's style or blend; repeat to compare (e.g. --style a --style a=0.5,b=0.5: "
+                   "the cases are timed interleaved)")
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of tables")
     p.set_defaults(func=run)
 
@@ -46,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         live=args.live,
         live_sizes=parse_sizes(args.live_sizes),
         live_seconds=args.live_seconds,
+        styles=tuple(args.style or ()),
     )
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr, flush=True))
     report = run_bench(options, progress=progress)

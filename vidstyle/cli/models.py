@@ -51,15 +51,21 @@ def run_list(args: argparse.Namespace) -> int:
     if not models:
         print("no models found (see `vidstyle models path`)")
         return 0
+    from vidstyle.models.styles import metadata_styles
+
     width = max(len(m.name) for m in models)
     for m in models:
         detail = _summary(m.metadata) if m.metadata else f"unreadable: {m.error}"
         print(f"{m.name:{width}s}  {detail}  [{m.path.parent}]")
+        styles = metadata_styles(m.metadata)
+        if styles:  # a multi-style model: what --style takes
+            print(f"{'':{width}s}  {len(styles)} styles: {', '.join(styles)}")
     return 0
 
 
 def run_info(args: argparse.Namespace) -> int:
     from vidstyle.models import count_parameters, find_model, load_model
+    from vidstyle.models.styles import metadata_styles
 
     loaded = load_model(find_model(args.name))
     meta = loaded.metadata
@@ -72,7 +78,9 @@ def run_info(args: argparse.Namespace) -> int:
         ("path", str(loaded.path)),
         ("architecture", f"{meta['architecture']} {meta['arch_params']}"),
         ("parameters", f"{count_parameters(loaded.network):,}"),
-        ("style", f"{meta.get('style_name')} ({meta.get('style_image')}, sha256 {str(meta.get('style_image_sha256'))[:12]}…)"),
+        ("style", f"{meta.get('style_name')} ({meta.get('style_image')}, sha256 {str(meta.get('style_image_sha256'))[:12]}…)"
+         if not metadata_styles(meta) else f"{len(metadata_styles(meta))} styles (--style NAME or A=0.6,B=0.4): "
+         + ", ".join(metadata_styles(meta))),
         ("temporal", str(bool(meta.get("temporal")))),
         ("steps", str(meta.get("steps")) + (f" (+{meta['total_steps'] - meta['steps']} in earlier runs: "
                                             + ", ".join(f"{r['model']} {r['steps']}" for r in meta["history"]) + ")"

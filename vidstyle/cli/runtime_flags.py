@@ -45,6 +45,15 @@ def add_runtime_flags(parser: argparse.ArgumentParser, several_backends: bool = 
     add_precision_flag(parser)
 
 
+STYLE_HELP = ("a multi-style model's style, or a blend of its styles: NAME or NAME=0.6,OTHER=0.4 "
+              "(weights are normalised; `vidstyle models list` shows each model's styles)")
+
+
+def add_style_flag(parser: argparse.ArgumentParser, help: str = STYLE_HELP) -> None:
+    """``--style NAME|A=w,B=w``: the style mix of a multi-style model (checked when the model is loaded)."""
+    parser.add_argument("--style", default=None, metavar="NAME|A=w,B=w", help=help)
+
+
 def runtime_options(args: argparse.Namespace) -> dict[str, Any]:
     """The parsed runtime flags as keyword arguments of ``create_stylizer`` (and of the options that carry them)."""
     return {"backend": args.backend, "device": args.device, "threads": args.threads, "precision": args.precision}

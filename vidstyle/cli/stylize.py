@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
+from vidstyle.cli.runtime_flags import add_runtime_flags, add_style_flag, runtime_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", type=Path, metavar="IN", help="image file or folder")
     p.add_argument("output", type=Path, metavar="OUT", help="image file or folder")
     p.add_argument("--model", required=True, help="model name (vidstyle models list) or .safetensors path")
+    add_style_flag(p)
     p.add_argument("--strength", type=float, default=1.0, help="1.0 full style … 0.0 the original (default 1.0)")
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (style on luminance)")
     p.add_argument("--long-side", type=int, default=None, help="resize inputs so the longer side has N pixels")
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from vidstyle.pipeline.images import StylizeOptions, stylize_paths
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, long_side=args.long_side,
-                             **runtime_options(args), batch=args.batch)
+                             **runtime_options(args), batch=args.batch, style=args.style)
     report = None if args.quiet else (lambda src, dst: print(f"{src} -> {dst}"))
     written = stylize_paths(args.input, args.output, args.model, options, on_image=report)
     if not args.quiet and len(written) > 1:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
+from vidstyle.cli.runtime_flags import STYLE_HELP, add_runtime_flags, add_style_flag, runtime_options
 from vidstyle.errors import InputError
 from vidstyle.io.codecs import ENCODERS
 from vidstyle.pipeline.modes import TEMPORAL_MODES
@@ -48,7 +48,7 @@ def register(subparsers) -> None:
                    help="temporal consistency: smooth (optical-flow blending), trained (the model's -temporal variant), "
                    "optimize (slow offline optimisation, needs --style)")
     p.add_argument("--smooth-blend", type=float, default=None, metavar="F", help="weight of the warped previous frame for --temporal smooth (0-1)")
-    p.add_argument("--style", default=None, help="style image for --temporal optimize")
+    add_style_flag(p, help=STYLE_HELP + "; with --temporal optimize: the style image")
     p.add_argument("--long-term", type=_long_term, default=None, metavar="1,2,4", help="frame offsets of the long-term temporal loss (optimize)")
     p.add_argument("--passes", type=int, default=None, help="forward/backward passes (optimize)")
     p.add_argument("--steps", type=int, default=None, help="optimisation steps per frame (optimize)")
@@ -86,13 +86,14 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         temporal=args.temporal,
         smooth_blend=args.smooth_blend,
-        style=args.style,
+        style=args.style if args.temporal == "optimize" else None,
         long_term=args.long_term,
         passes=args.passes,
         steps=args.steps,
         progress=not args.quiet,
         batch_size=args.batch,
-        runtime_options={"compile": True} if args.compile else {},
+        runtime_options={**({"compile": True} if args.compile else {}),
+                         **({"style": args.style} if args.style is not None and args.temporal != "optimize" else {})},
     )
     if not args.quiet and result.frames_out:
         notes = []

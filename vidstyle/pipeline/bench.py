@@ -35,6 +35,9 @@ class BenchOptions:
     runs: timed frames per case (median reported; backends interleaved); warmup: untimed frames first.
     live: also run the live pipeline on a generated clip paced like a 30 fps camera, for
         ``live_seconds`` at each of ``live_sizes``.
+    styles: style mixes of a multi-style model (``"a"``, ``"a=0.5,b=0.5"``), each its own case, timed
+        interleaved with the others (switching is instant); () runs the model as loaded, and so does a
+        one-style model.
     """
 
     models: tuple[str, ...] = ("fast",)
@@ -49,6 +52,7 @@ class BenchOptions:
     live_sizes: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720))
     live_seconds: float = 8.0
     live_fps: float = 30.0
+    styles: tuple[str, ...] = ()
 
 
 @dataclass
@@ -199,26 +203,34 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
     for model_name in options.models:
         model = resolve_bench_model(model_name)
         stylizers: dict[str, Stylizer] = {}
+        case_style: dict[str, Optional[str]] = {}  # case label -> the style mix it runs (None: as loaded)
         for backend in options.backends:
             try:
                 stylizer = create_stylizer(
                     model, backend=backend, device=options.device, threads=options.threads,
                     precision=options.precision, tile=None,
                 )
+                mixes = options.styles if stylizer.styles else ()  # a one-style model runs as it is
+                for style in mixes:
+                    stylizer.set_style(style)  # a bad mix fails here, before any timing
             except Exception as exc:  # report and carry on with the other backends
                 report.errors.append(f"{model_name} {backend}: {exc}")
                 say(f"{model_name} {backend}: {exc}")
                 continue
             label = f"auto→{stylizer.backend}" if backend == "auto" else backend
-            stylizers[label] = stylizer
+            for style in mixes or (None,):
+                case = label if style is None else f"{label} {style}"
+                stylizers[case], case_style[case] = stylizer, style
         for width, height in options.sizes:
             image = synthetic_scene(height, width)
             times: dict[str, list[float]] = {label: [] for label in stylizers}
             cpu: dict[str, list[float]] = {label: [] for label in stylizers}
-            for stylizer in stylizers.values():
+            for label, stylizer in stylizers.items():
+                _use_style(stylizer, case_style[label])
                 time_stylizer(stylizer, image, runs=0, warmup=options.warmup)
             for _ in range(options.runs):
                 for label, stylizer in stylizers.items():
+                    _use_style(stylizer, case_style[label])
                     times[label] += time_stylizer(stylizer, image, runs=1, warmup=0, cpu_times=cpu[label])
             threads = inference_threads(options.threads)
             for label, stylizer in stylizers.items():
@@ -234,14 +246,21 @@ def run_bench(options: BenchOptions, progress: Optional[Callable[[str], None]] =
                     clip = write_camera_clip(Path(tmp) / f"camera-{width}x{height}.mp4", width, height,
                                              options.live_fps, options.live_seconds)
                     for label, stylizer in stylizers.items():
+                        _use_style(stylizer, case_style[label])
                         live = bench_live(stylizer, clip)
                         report.live.append(LiveTiming(model_name, width, height, label, stylizer.name, options.live_fps, **live))
                         say(f"{model_name:>24} {width}x{height:<5} {label:>18}  live {live['fps']:5.1f} fps"
                             f" (camera {options.live_fps:g}), latency median {live['latency_ms_median']:.0f} ms"
                             f" p95 {live['latency_ms_p95']:.0f} ms, dropped {live['frames_dropped']}")
-        for stylizer in stylizers.values():
+        for stylizer in {id(s): s for s in stylizers.values()}.values():
             stylizer.close()
     return report
+
+
+def _use_style(stylizer: Stylizer, style: Optional[str]) -> None:
+    """Switch a case's stylizer to its style (outside the timed calls; instant)."""
+    if style is not None:
+        stylizer.set_style(style)
 
 
 def format_report(report: BenchReport) -> str:

@@ -22,6 +22,7 @@ class StylizeOptions:
     preserve_color: keep the photo's colours, take only the stylized luminance (YIQ, Gatys et al. 2016).
     long_side: resize each input so its longer side has this many pixels first (the output has that size).
     device, backend, threads, precision: how the network runs (see ``vidstyle.runtime.create_stylizer``).
+    style: a multi-style model's style or blend (``"a"`` or ``"a=0.6,b=0.4"``; None: its first style).
     batch: images per network call for folders (same-size images are batched together by the backend).
     """
 
@@ -34,6 +35,7 @@ class StylizeOptions:
     precision: str = "auto"
     batch: int = 4
     quality: int = 95
+    style: Optional[str] = None
 
 
 def preserve_colors(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:
@@ -81,7 +83,7 @@ def stylize_paths(
     pairs = _plan(Path(src), Path(dst))
     single = Path(src).is_file()
     stylizer = create_stylizer(model, backend=opts.backend, device=opts.device, threads=opts.threads,
-                               precision=opts.precision, strength=1.0)
+                               precision=opts.precision, strength=1.0, style=opts.style)
     written: list[Path] = []
     try:
         for start in range(0, len(pairs), max(1, opts.batch)):
