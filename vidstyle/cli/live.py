@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from vidstyle.cli.runtime_flags import add_runtime_flags, runtime_options
+from vidstyle.cli.runtime_flags import STYLE_HELP, add_runtime_flags, add_style_flag, runtime_options
 from vidstyle.io.file import parse_size
 from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
 
@@ -14,7 +14,8 @@ from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
 SLOW_MODEL_SKIP_SHARE = 0.1
 # The zoo's lightest net, suggested then (it keeps a 720p camera's pace on 2 cores).
 LIGHTEST_MODEL = "starry_night-fast-lite"
-KEYS_HELP = "keys: n/p next/previous model, [ ] strength, s split view, space pause, r record, c snapshot, q/Esc quit"
+KEYS_HELP = ("keys: n/p next/previous model (or style of a multi-style model), b blend the style with the next one, "
+             ", . move that blend, [ ] strength, s split view, space pause, r record, c snapshot, q/Esc quit")
 
 
 def register(subparsers) -> None:
@@ -28,6 +29,7 @@ def register(subparsers) -> None:
                    help="model name or .safetensors path; repeat (or separate with commas) to switch with n/p")
     add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="initial stylization strength, 0-1")
+    add_style_flag(p, help=STYLE_HELP + "; applies to the first --model")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="record the stylized stream to this file")
     p.add_argument("--virtual-cam", action="store_true", help="send the stylized stream to a virtual camera (pyvirtualcam)")
     p.add_argument("--no-display", action="store_true", help="run without a window (servers, tests)")
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             models=models,
             **runtime_options(args),
             strength=args.strength,
+            style=args.style,
             size=parse_size(args.size) if args.size else None,
             fps=args.fps,
             fit=args.fit,

@@ -20,6 +20,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from vidstyle.errors import InputError, VidstyleError
+from vidstyle.models.styles import StyleMix
+from vidstyle.pipeline.live.blend import StyleBlend, next_style_blend
 from vidstyle.runtime.base import Stylizer
 
 # Registry models whose estimated time per frame is within this factor of what keeps up are offered
@@ -48,6 +50,16 @@ def mix_label(mix: dict[str, float]) -> str:
     if len(mix) == 1:
         return next(iter(mix))
     return ",".join(f"{name}={weight:g}" for name, weight in mix.items())
+
+
+def _style_dict(style: StyleMix) -> dict[str, float]:
+    """A ``--style`` string as {name: weight} (weights checked and normalised when the model is loaded)."""
+    if not isinstance(style, str):
+        return dict(style)
+    from vidstyle.models.styles import parse_style_mix
+
+    names = [part.partition("=")[0].strip() for part in style.split(",") if part.strip()]
+    return parse_style_mix(style, names)
 
 
 @dataclass(eq=False)
@@ -202,10 +214,13 @@ class ModelCycle:
     """
 
     def __init__(self, models: Sequence[Any], load: Optional[Callable[[Any], Stylizer]] = None,
-                 extra: Sequence[Any] = (), cost: Optional[Callable[[Any], Optional[float]]] = None) -> None:
+                 extra: Sequence[Any] = (), cost: Optional[Callable[[Any], Optional[float]]] = None,
+                 style: Optional[StyleMix] = None) -> None:
         if not models:
             raise InputError("give at least one --model")
         self.entries = [CycleEntry(m) for m in models] + [CycleEntry(m, optional=True) for m in extra]
+        if style is not None:  # --style: the first model's style or blend (checked when it is loaded)
+            self.entries[0].style = _style_dict(style)
         self._load_fn = load or default_loader()
         self._cost = cost
         self._keep_up_ms: Optional[float] = None
@@ -215,6 +230,7 @@ class ModelCycle:
         self.messages: list[str] = []  # one-line reports for the console
         self.notices: list[str] = []  # ... that the window shows too
         self.left_out: list[str] = []
+        self.blend: Optional[StyleBlend] = None  # b , . keys: a blend of the current model's styles
         self.reference_ms: Optional[float] = None  # the first model's time per frame, measured at start
         self._stylizers: dict[Any, Stylizer] = {}
         self._loading: Optional[_Load] = None
@@ -238,6 +254,8 @@ class ModelCycle:
 
     @property
     def label(self) -> str:
+        if self.blend is not None and self.current is not None and self.target is self.current:
+            return f"{model_label(self.current.model)}: {self.blend.label}"
         return (self.current or self.target).label
 
     @property
@@ -408,7 +426,36 @@ class ModelCycle:
         elif self._loading is None:
             self._start_load(target)
 
+    def toggle_blend(self) -> bool:
+        """``b``: blend the current style 50/50 with the model's next style, or end the blend (back to the
+        entry's own style). False when the current model holds fewer than two styles."""
+        stylizer = self.stylizer
+        styles = style_styles(stylizer) if stylizer is not None else []
+        if len(styles) < 2 or self.current is None:
+            return False
+        if self.blend is not None:
+            self.blend = None
+            stylizer.set_style(dict(self.current.style or {styles[0]: 1.0}))  # type: ignore[union-attr]
+            return True
+        return self._set_blend(next_style_blend(styles, self.current.style))
+
+    def shift_blend(self, delta: float) -> bool:
+        """``,`` / ``.``: move the blend ``delta`` towards the next style (starting one at weight 0 when none
+        is on). False when the current model holds fewer than two styles."""
+        stylizer = self.stylizer
+        styles = style_styles(stylizer) if stylizer is not None else []
+        if len(styles) < 2 or self.current is None:
+            return False
+        start = self.blend or next_style_blend(styles, self.current.style, weight=0.0)
+        return self._set_blend(start.shifted(delta))
+
+    def _set_blend(self, blend: StyleBlend) -> bool:
+        self.stylizer.set_style(blend.mix)  # type: ignore[union-attr]
+        self.blend = blend
+        return True
+
     def _adopt(self, entry: CycleEntry) -> None:
+        self.blend = None
         stylizer = self._stylizers[entry.key]
         if entry.style is not None and style_styles(stylizer):
             stylizer.set_style(dict(entry.style))  # type: ignore[attr-defined]
