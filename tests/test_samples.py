@@ -15,6 +15,7 @@ WRITES = {
     "live_custom_sink.py": ["contact_sheet.png"],
     "train_style.py": ["my_style-fast.safetensors", "my_style.png"],
     "evaluate_flicker.py": ["flicker-none.mp4", "flicker-smooth.mp4"],
+    "blend_styles.py": ["blend_strip.png"],
 }
 
 
