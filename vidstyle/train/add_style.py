@@ -27,7 +27,8 @@ ADD_STYLE_LR = 1e-2
 class AddStyleConfig:
     """painting: the style image; name: the style's name; data: a folder of photos or a video file.
 
-    minutes: training time (the learning-rate schedule ends with it). size/batch: training crops.
+    minutes: training time (the learning-rate schedule ends with it). size/batch: training crops, patches of
+    the pictures scaled to ``photo_side`` on their short side (as the shipped zoo was trained).
     The loss weights and layers are the base model's own (its metadata), so the new style is balanced
     like the shipped ones. styles_root: where style files go (default: the user models folder).
     """
@@ -37,7 +38,8 @@ class AddStyleConfig:
     data: Path
     model: str = "zoo"
     minutes: float = 5.0
-    size: int = 128
+    size: int = 64
+    photo_side: int = 160
     batch: int = 4
     lr: float = ADD_STYLE_LR
     threads: Optional[int] = None
@@ -72,7 +74,7 @@ def add_style(config: AddStyleConfig, log: Callable[[str], None] = print) -> Pat
         train_config = TrainConfig(
             style=Path(c.painting), data=Path(c.data), out=Path(tmp) / "grown.safetensors", arch="multistyle",
             init=str(model_path), add_styles=True, style_name=c.name, steps=100_000, max_minutes=c.minutes,
-            size=c.size, batch=c.batch, lr=c.lr, warmup_steps=10,
+            size=c.size, photo_side=c.photo_side, batch=c.batch, lr=c.lr, warmup_steps=10,
             style_size=int(base.get("style_size", 512)),
             content_weight=float(base.get("content_weight", 1.0)),
             style_weight=float(base.get("style_weight", 2.0)),

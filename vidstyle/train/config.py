@@ -41,6 +41,7 @@ class TrainConfig:
     batch: int = 4
     size: int = 256
     style_size: int = 512
+    photo_side: Optional[int] = None  # short side the photos are kept at before cropping (None: 1.25·size)
     lr: float = 1e-3
     lr_final_fraction: float = 0.1  # cosine decay from lr to lr·fraction over `steps`
     warmup_steps: int = 50
@@ -53,6 +54,8 @@ class TrainConfig:
     # Multistyle: the style-loss scale every painting is normalised to (None: the mean over this run's paintings;
     # add-style passes the base network's, so a new style is weighted like the ones it ships with).
     style_reference: Optional[float] = None
+    # Multistyle: learning-rate multiplier for the per-style scale and shift rows.
+    style_lr_factor: float = 1.0
     # Penalises patterns locked to the stride-4 pixel grid (losses.grid_loss): well-trained nets otherwise learn
     # to draw fine style texture as a period-4 grid. 1e8 costs a visible grid (~2e-4) a few % of the loss.
     grid_weight: float = 1e8

@@ -59,11 +59,13 @@ class PhotoCrops:
     horizontally half of the time. Unreadable files are skipped with a warning.
     """
 
-    def __init__(self, folder: str | os.PathLike, size: int, seed: int = 0) -> None:
+    def __init__(self, folder: str | os.PathLike, size: int, seed: int = 0, photo_side: int | None = None) -> None:
         self.size = size
         self.rng = random.Random(seed)
         self.images: list[torch.Tensor] = []
-        keep_side = int(round(size * 1.25))
+        # photo_side > size: crops are patches of larger photos (the subject at the scale of a bigger crop,
+        # at a fraction of the loss network's cost per step).
+        keep_side = max(size, int(photo_side or round(size * 1.25)))
         for img in _training_images(folder):
             t = torch.from_numpy(img if img.flags.writeable else img.copy()).permute(2, 0, 1).unsqueeze(0).float()
             h, w = t.shape[-2:]

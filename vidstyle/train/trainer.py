@@ -103,7 +103,7 @@ class Trainer:
         self.style_sha256 = file_sha256(style_path) if len(self.style_paths) == 1 else hashlib.sha256(
             "".join(file_sha256(p) for p in self.style_paths).encode()).hexdigest()
         self.style_name = c.style_name or (style_path.stem if len(self.style_paths) == 1 else "multistyle")
-        self.data = PhotoCrops(c.data, c.size, seed=c.seed)
+        self.data = PhotoCrops(c.data, c.size, seed=c.seed, photo_side=c.photo_side)
         self.video_pairs: Optional[VideoFramePairs] = None
         if c.temporal and c.video_data is not None:
             started = time.perf_counter()
@@ -190,6 +190,13 @@ class Trainer:
                 p.requires_grad_(True)
                 p.register_hook(lambda g, keep=keep.to(self.device): g * keep.to(g.dtype))
             self.optimizer = torch.optim.Adam(params, lr=c.lr)
+        elif self.multistyle and c.style_lr_factor != 1.0:
+            # The style rows see only their own painting's share of the batches: a larger step lets the
+            # paintings part ways within a short CPU budget.
+            rows = [p for m in self.network.conditional_norms for p in (m.weight, m.bias)]
+            shared = [p for p in self.network.parameters() if all(p is not r for r in rows)]
+            self.optimizer = torch.optim.Adam([{"params": shared, "lr_factor": 1.0},
+                                               {"params": rows, "lr_factor": c.style_lr_factor}], lr=c.lr)
         else:
             self.optimizer = torch.optim.Adam(self.network.parameters(), lr=c.lr)
         self.style_cycle: list[int] = []
@@ -360,10 +367,9 @@ class Trainer:
         path = path or self.checkpoint_path
         tensors = {f"net.{k}": v.detach().float().cpu().contiguous() for k, v in self.network.state_dict().items()
                    if v.is_floating_point()}
-        state = self.optimizer.state_dict()
-        for pid, s in state["state"].items():
-            for k, v in s.items():
-                tensors[f"adam.{pid}.{k}"] = v.detach().float().cpu().reshape(-1).contiguous() if k == "step" \
+        for name, param in self.network.named_parameters():  # Adam's moments by parameter name
+            for k, v in self.optimizer.state.get(param, {}).items():
+                tensors[f"adam.{name}.{k}"] = v.detach().float().cpu().reshape(-1).contiguous() if k == "step" \
                     else v.detach().cpu().contiguous()
         meta = {"step": self.step, "elapsed": self.elapsed, "arch": self.config.arch,
                 "arch_params": self.arch_params, "style_sha256": self.style_sha256}
@@ -388,15 +394,16 @@ class Trainer:
         if meta["style_sha256"] != self.style_sha256:
             self.log(f"warning: {path} was trained with a different style image")
         self.network.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")}, strict=False)
-        state = self.optimizer.state_dict()
-        params = state["param_groups"][0]["params"]
-        for pid in params:
-            prefix = f"adam.{pid}."
-            entries = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            if entries:
+        trained = {id(p) for group in self.optimizer.param_groups for p in group["params"]}
+        for index, (name, param) in enumerate(self.network.named_parameters()):
+            if id(param) not in trained:
+                continue
+            # Keyed by name; checkpoints of one parameter group keyed them by position.
+            entries = {k: tensors[f"adam.{key}.{k}"] for key in (name, index)
+                       for k in ("step", "exp_avg", "exp_avg_sq") if f"adam.{key}.{k}" in tensors}
+            if len(entries) == 3:
                 entries["step"] = entries["step"].reshape(())
-                state["state"][pid] = entries
-        self.optimizer.load_state_dict(state)
+                self.optimizer.state[param] = {k: v.to(param.device) for k, v in entries.items()}
         self.step = int(meta["step"])
         self.elapsed = float(meta.get("elapsed", 0.0))
         self.log(f"resumed from {path} at step {self.step}")
@@ -474,7 +481,7 @@ class Trainer:
             with open(log_path, "a") as log_file:
                 while not self.finished():
                     for group in self.optimizer.param_groups:
-                        group["lr"] = self.lr_at(self.step)
+                        group["lr"] = self.lr_at(self.step) * group.get("lr_factor", 1.0)
                     x = self.data.batch(c.batch).to(self.device)
                     if self.device.type == "cpu":
                         x = x.contiguous(memory_format=torch.channels_last)
