@@ -1,0 +1,63 @@
+"""Network surgery on fast nets: widening keeps the function, the decoder move keeps the weights, block drops."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vidstyle.errors import InputError
+from vidstyle.models import build_network, full_arch_params, load_model, stored_arch_params
+from vidstyle.train.surgery import drop_blocks, output_change, project_first, resulting_params, widen
+
+
+def _net(**params):
+    torch.manual_seed(3)
+    params = full_arch_params("fast", **{"channels": 24, "blocks": 3, **params})
+    net = build_network("fast", **params)
+    with torch.no_grad():  # away from the near-identity start, so that every weight matters
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return net.eval(), params
+
+
+def test_widening_a_shipped_model_leaves_its_output_unchanged():
+    model = load_model("the_scream-fast")
+    params = stored_arch_params("fast", model.metadata["arch_params"])
+    wide, wide_params = widen(model.network, params, channels=64, seed=1)
+    assert wide_params == {**params, "channels": 64} == resulting_params("widen", params, {"channels": 64})
+    assert output_change(model.network, wide) < 1e-5
+    assert sum(p.numel() for p in wide.parameters()) > sum(p.numel() for p in model.network.parameters())
+
+
+def test_project_first_moves_the_projection_and_starts_the_new_filter_as_identity():
+    net, params = _net(project_first=False)
+    moved, new_params = project_first(net, params)
+    assert new_params["project_first"] and not params["project_first"]
+    old, new = net.state_dict(), moved.state_dict()
+    assert torch.equal(new["decoder.0.project.weight"], old["decoder.0.conv.2.weight"])
+    assert all(torch.equal(new[k], old[k]) for k in new if not k.startswith("decoder.0."))
+    pointwise = new["decoder.0.conv.2.weight"][:, :, 0, 0]
+    assert torch.equal(pointwise, torch.eye(pointwise.shape[0]))
+    with pytest.raises(InputError, match="already has"):
+        project_first(moved, new_params)
+
+
+def test_drop_blocks_keeps_the_chosen_blocks_in_order():
+    net, params = _net()
+    short, new_params = drop_blocks(net, params, keep=[2, 0])
+    assert new_params["blocks"] == 2 and len(short.residuals) == 2
+    old, new = net.state_dict(), short.state_dict()
+    assert torch.equal(new["residuals.0.conv1.2.weight"], old["residuals.2.conv1.2.weight"])
+    assert torch.equal(new["residuals.1.conv1.2.weight"], old["residuals.0.conv1.2.weight"])
+    assert 0 < output_change(net, short, reduce="mean") < 1
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda net, p: widen(net, p, channels=16), "more than the network's 24"),
+    (lambda net, p: drop_blocks(net, p, keep=[0, 0]), "distinct blocks among 0..2"),
+    (lambda net, p: drop_blocks(net, p, keep=[3]), "distinct blocks among 0..2"),
+    (lambda net, p: widen(net, {"channels": 32, "residual_blocks": 5}, channels=64), "fast networks"),
+])
+def test_impossible_surgery_is_an_input_error(call, message):
+    net, params = _net()
+    with pytest.raises(InputError, match=message):
+        call(net, params)
