@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
@@ -19,10 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a transform network (Johnson et al. 2016) for one style image. Writes a .safetensors "
         "model with JSON metadata; logs, previews and checkpoints go to --run-dir (default runs/<name>/).",
     )
-    p.add_argument("--style", required=True, type=Path,
+    p.add_argument("--recipe", default=None, metavar="FILE",
+                   help="run a recipe: a model's whole training chain from a TOML file (or a shipped model's name, "
+                        "models/recipes/NAME.toml); stages go to --run-dir (default runs/recipes/NAME), the final "
+                        "model to --out (default models/NAME.safetensors); run it again to resume")
+    p.add_argument("--dry-run", action="store_true", help="with --recipe: print the stages and their state, train nothing")
+    p.add_argument("--style", type=Path,
                    help="style image (a painting); with --arch multistyle also a folder of paintings")
-    p.add_argument("--data", required=True, type=Path, help="folder of training photos (searched recursively)")
-    p.add_argument("--out", required=True, type=Path, help="output model file (.safetensors)")
+    p.add_argument("--data", type=Path, help="folder of training photos (searched recursively)")
+    p.add_argument("--out", type=Path, help="output model file (.safetensors)")
     p.add_argument("--arch", choices=["fast", "quality", "multistyle"], default=d.arch, help=f"network (default {d.arch})")
     p.add_argument("--arch-param", action="append", default=[], metavar="KEY=VALUE",
                    help="architecture parameter, e.g. channels=32 (repeatable)")
@@ -77,7 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", "-y", action="store_true",
                    help="replace an existing --out (never the --init, --teacher or --resume model)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    # Every option's default, so that --recipe can refuse training options it would otherwise ignore.
+    p.set_defaults(func=functools.partial(run, flag_defaults=vars(p.parse_args([]))))
 
 
 def _parse_arch_params(items: list[str]) -> dict:
@@ -95,10 +102,17 @@ def _parse_arch_params(items: list[str]) -> dict:
     return params
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
     from vidstyle.errors import InputError
     from vidstyle.train import train
 
+    if args.recipe:
+        return _run_recipe_command(args, flag_defaults or {})
+    if args.dry_run:
+        raise InputError("--dry-run goes with --recipe")
+    missing = [flag for flag, value in (("--style", args.style), ("--data", args.data), ("--out", args.out)) if not value]
+    if missing:
+        raise InputError(f"{', '.join(missing)} required (or --recipe FILE)")
     if args.out.suffix != ".safetensors":
         raise InputError(f"--out must end in .safetensors, got {args.out}")
     if not args.style.exists():
@@ -119,4 +133,36 @@ def run(args: argparse.Namespace) -> int:
     result = train(config)
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items() if v)
     print(f"saved {result.path} after {result.steps} steps in {result.wall_time_s / 60:.1f} min ({losses})")
+    return 0
+
+
+# Options that apply to a recipe run; the recipe holds every other training setting.
+_RECIPE_FLAGS = {"recipe", "dry_run", "out", "run_dir", "overwrite", "no_progress", "device", "precision", "threads"}
+
+
+def _run_recipe_command(args: argparse.Namespace, flag_defaults: dict) -> int:
+    from vidstyle.errors import InputError
+    from vidstyle.train.recipe import RecipeOptions, describe, find_recipe, load_recipe, media_root, plan, run_recipe
+
+    ignored = sorted(k for k, v in vars(args).items()
+                     if k in flag_defaults and k not in _RECIPE_FLAGS and v != flag_defaults[k])
+    if ignored:
+        flags = ", ".join("--" + k.replace("_", "-") for k in ignored)
+        raise InputError(f"{flags}: --recipe takes the training settings from the recipe file; edit it instead")
+    if args.out is not None and args.out.suffix != ".safetensors":
+        raise InputError(f"--out must end in .safetensors, got {args.out}")
+    recipe = load_recipe(find_recipe(args.recipe))
+    machine = {"device": args.device if args.device != flag_defaults.get("device") else None,
+               "precision": args.precision if args.precision != flag_defaults.get("precision") else None,
+               "threads": args.threads}
+    options = RecipeOptions(media=media_root(), run_dir=args.run_dir, out=args.out, overwrite=args.overwrite,
+                            progress=not args.no_progress, machine=machine)
+    if args.dry_run:
+        print(f"recipe {recipe.name} ({recipe.path}): {recipe.description}".rstrip(": "))
+        out = options.output(recipe)
+        exists = " (exists: --overwrite replaces it)" if out.exists() else ""
+        print(f"media {options.media}, stages in {options.run_folder(recipe)}, model to {out}{exists}")
+        print(describe(plan(recipe, options), options))
+        return 0
+    run_recipe(recipe, options)
     return 0
