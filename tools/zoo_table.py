@@ -1,11 +1,12 @@
-"""Print the model-zoo table for models/README.md from the shipped models' metadata and training logs.
+"""Print a table of the shipped models from their metadata and training logs.
 
     .venv/bin/python tools/zoo_table.py
 
 "1.25× time": training wall time until the style loss, smoothed over 100 steps (a rolling mean of ten
-10-step log lines), first came within 1.25× of the final smoothed value (the last 100 steps); the
-training-speed figure of issue 4. The log is the newest runs/**/<name>/log.jsonl (the run that made the
-shipped weights).
+10-step log lines), first came within 1.25× of the final smoothed value (the last 100 steps): the training-speed
+figure of docs/benchmarks.md. The log is that of the model's last recipe stage
+(runs/recipes/NAME/STAGE/log.jsonl, written by `vidstyle train --recipe models/recipes/NAME.toml`), else the
+newest runs/**/NAME/log.jsonl; "n/a" where the model was not trained on this machine.
 """
 from __future__ import annotations
 
@@ -31,7 +32,15 @@ def time_to_fraction(log: Path, factor: float = 1.25, window: int = 10) -> tuple
 
 
 def training_log(name: str) -> Path:
-    """The newest log of a run that wrote this model (runs/<name>/ or runs/<session>/<name>/)."""
+    """The log of the run that wrote this model's weights: its recipe's last stage, else runs/**/<name>/."""
+    recipe = ROOT / "models" / "recipes" / f"{name}.toml"
+    if recipe.is_file():
+        from vidstyle.train.recipe import load_recipe
+
+        last = load_recipe(recipe).stages[-1].name
+        log = ROOT / "runs" / "recipes" / name / last / "log.jsonl"
+        if log.is_file():
+            return log
     logs = sorted((ROOT / "runs").glob(f"**/{name}/log.jsonl"), key=lambda p: p.stat().st_mtime)
     return logs[-1] if logs else ROOT / "runs" / name / "log.jsonl"
 
