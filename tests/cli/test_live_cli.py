@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import struct
 import subprocess
@@ -98,15 +99,24 @@ def read_xwd(data: bytes) -> np.ndarray:
 def xvfb():
     if not (shutil.which("Xvfb") and shutil.which("xdotool") and shutil.which("xwd")):
         pytest.skip("needs Xvfb, xdotool and xwd (apt-get install xvfb xdotool x11-apps)")
-    display = f":{90 + os.getpid() % 9}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    if server.poll() is not None:
+    # -displayfd: Xvfb picks a free display number and writes it once it accepts clients (tests running
+    # side by side never share a display).
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                              pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 30.0)
+    number = os.read(read_end, 32).decode().strip() if ready else ""
+    if not number or server.poll() is not None:
+        server.kill()
+        server.wait()
+        os.close(read_end)
         pytest.skip("Xvfb did not start")
-    yield display
+    display = f":{number}"
+    yield display  # the pipe stays open meanwhile: Xvfb dies of SIGPIPE if it writes to a closed one
     server.terminate()
     server.wait(timeout=10)
+    os.close(read_end)
 
 
 def _x(display: str, *args: str) -> str:
@@ -150,7 +160,9 @@ class LiveWindow:
             time.sleep(0.1)
             found = _x(display, "xdotool", "search", "--name", "^vidstyle$").split()[:1]
             self.window = found[0] if found else ""
-        assert self.window, "no window appeared: " + (self.proc.stderr.read() if self.proc.poll() is not None else "")
+        if not self.window:
+            self.close()
+            raise AssertionError("no window appeared: " + self.proc.stderr.read())
         # What it shows as soon as it has its size (Qt maps it at a default size, then applies the frame's).
         self.first_picture = self.picture()
         deadline = time.monotonic() + 5
@@ -166,7 +178,7 @@ class LiveWindow:
         x, y, w, h = (int(values[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
         return _screen(self.display)[y : y + h, x : x + w]
 
-    def wait_for(self, check, seconds: float = 90.0) -> np.ndarray:
+    def wait_for(self, check, seconds: float = 180.0) -> np.ndarray:
         """The first picture for which ``check(picture)`` holds (the model may still be loading at first)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -174,7 +186,10 @@ class LiveWindow:
             if check(picture):
                 return picture
             time.sleep(0.3)
-        raise AssertionError("the window never showed what was expected")
+        ended = self.proc.poll() is not None
+        self.close()
+        raise AssertionError("the window never showed what was expected"
+                             + (" (vidstyle live ended): " if ended else ": ") + self.proc.stderr.read())
 
     def keys(self, *names: str) -> None:
         """Type keys at once, with no pause between them."""
@@ -206,7 +221,7 @@ def still_scene(tmp_path, model_file):
     from vidstyle.io.synthetic import synthetic_scene
     from vidstyle.runtime.factory import create_stylizer
 
-    clip = write_still_clip(tmp_path / "still.mp4", synthetic_scene(240, 320), seconds=60.0)
+    clip = write_still_clip(tmp_path / "still.mp4", synthetic_scene(240, 320), seconds=5.0)
     with FileSource(clip) as source:
         picture = next(iter(source)).image
     return clip, picture, create_stylizer(str(model_file), device="cpu").stylize(picture)
@@ -216,7 +231,7 @@ def still_scene(tmp_path, model_file):
 def test_window_opens_on_the_first_frame_shows_the_stylized_camera_and_split_view(tmp_path, model_file, xvfb,
                                                                                   still_scene):
     clip, picture, stylized = still_scene
-    live = LiveWindow(xvfb, ["--camera", str(clip), "--model", str(model_file), "--snapshot-dir", str(tmp_path)])
+    live = LiveWindow(xvfb, ["--camera", str(clip), "--loop", "--model", str(model_file), "--snapshot-dir", str(tmp_path)])
     try:
         # Never an empty window: it opens with the first camera frame (captioned "loading ..." until the model is ready).
         assert live.first_picture.shape == (240, 320, 3) and live.first_picture[60:].std() > 10, "the window opened blank"
@@ -241,7 +256,7 @@ def test_window_opens_on_the_first_frame_shows_the_stylized_camera_and_split_vie
 @pytest.mark.slow
 def test_window_keys_typed_at_once_all_count_and_pause_says_so(tmp_path, model_file, xvfb, still_scene):
     clip, picture, stylized = still_scene
-    live = LiveWindow(xvfb, ["--camera", str(clip), "--model", str(model_file), "--snapshot-dir", str(tmp_path)])
+    live = LiveWindow(xvfb, ["--camera", str(clip), "--loop", "--model", str(model_file), "--snapshot-dir", str(tmp_path)])
     try:
         live.wait_for(lambda shown: _closer(shown, stylized, picture))
         # Three [ (strength 1.0 -> 0.7) and a snapshot, with no time between them: OpenCV's waitKey alone kept
