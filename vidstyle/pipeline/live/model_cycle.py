@@ -347,10 +347,11 @@ class ModelCycle:
         if isinstance(load.then_result, dict) and self._keep_up_ms is not None:
             left_out = self.keep_up(self._keep_up_ms, load.then_result.get, by_key=True)
             if left_out:
+                limit = max(self._keep_up_ms, self.reference_ms or 0.0) * KEEP_UP_TOLERANCE
                 self.messages.append(
-                    f"n/p leave out {', '.join(left_out)}: too slow to keep up with the camera "
-                    f"({self._keep_up_ms:.0f} ms a frame) at this size, estimated from their multiply-adds against "
-                    f"{self.entries[0].label} ({self.reference_ms:.0f} ms); name them with --model to use them anyway")
+                    f"n/p leave out {', '.join(left_out)}: estimated over {limit:.0f} ms a frame at this size "
+                    f"from their multiply-adds ({self.entries[0].label} takes {self.reference_ms:.0f} ms here, the "
+                    f"camera gives a frame every {self._keep_up_ms:.0f} ms); name them with --model to use them anyway")
 
     def keep_up(self, budget_ms: float, cost: Callable[[Any], Optional[float]], by_key: bool = False) -> list[str]:
         """Drop registry-added entries whose estimated time per frame exceeds what keeps up: the larger of
