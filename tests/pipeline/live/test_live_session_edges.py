@@ -9,7 +9,6 @@ import statistics
 import threading
 import time
 
-import numpy as np
 import pytest
 
 from vidstyle.errors import DeviceError, InputError

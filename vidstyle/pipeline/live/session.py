@@ -30,7 +30,7 @@ from vidstyle.pipeline.live.blend import BLEND_STEP
 from vidstyle.pipeline.live.mailbox import LatestFrame, capture_into
 from vidstyle.pipeline.live.model_cycle import ModelCycle, SwitchRecord, default_loader, registry_companions
 from vidstyle.pipeline.live.recorder import Recorder
-from vidstyle.pipeline.live.sources import FittedSource, is_file_camera, open_live_source
+from vidstyle.pipeline.live.sources import FittedSource, open_live_source
 from vidstyle.pipeline.live.view import FIT_MODES, Fit, blend, overlay_lines, split_view
 from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
 
