@@ -29,6 +29,8 @@ def register(subparsers) -> None:
                    help="access token the page's URL must carry (?token=...); use one when listening beyond this machine")
     p.add_argument("--max-clients", type=int, default=4, help="streams open at once: viewers plus browser cameras (default 4)")
     add_runtime_flags(p)
+    p.add_argument("--style", default=None, metavar="NAME|A=w,B=w",
+                   help="a multi-style model's style, or a blend of its styles (the page can change it)")
     p.add_argument("--strength", type=float, default=1.0, help="initial stylization strength, 0-1")
     p.add_argument("--size", default=None, metavar="WxH", help="the server's camera pictures scaled to fit this size, shape kept (e.g. 640x480)")
     p.add_argument("--fps", type=float, default=None, help="requested capture rate of the server's camera")
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             camera=args.camera,
             models=models,
             **runtime_options(args),
+            style=args.style,
             strength=args.strength,
             size=parse_size(args.size) if args.size else None,
             fps=args.fps,

@@ -132,11 +132,12 @@ def test_a_model_loads_in_the_background_while_frames_keep_coming():
         store.close()
     colours = [tuple(o.image[0, 0]) for o in outputs]
     first_blue = colours.index((0, 0, 255))
-    # Red frames kept coming during the 1 s load, then blue ones, with no gap longer than a few frames.
+    # Red frames kept coming during the 1 s load, then blue ones: no gap near the load's length (a load on the
+    # worker's thread would leave one of a second; half that allows for a busy machine's scheduling).
     assert first_blue >= 15 and set(colours[:first_blue]) == {(255, 0, 0)}
     assert set(colours[first_blue:]) == {(0, 0, 255)}
     gaps = np.diff([o.ready for o in outputs])
-    assert gaps.max() < 0.2, gaps.max()
+    assert gaps.max() < 0.5, gaps.max()
     assert outputs[first_blue].ready - switched_at >= 1.0
     assert stats.model == "blue" and stats.status == ""
 
@@ -217,13 +218,23 @@ def test_on_demand_channel_works_only_while_watched():
     ({"strength": True}, "strength"),
     ({"split": 1}, "split"),
     ({"mix": {"red": "1"}}, "mix"),
-    ({"mix": {"red": 0, "blue": 0}}, "zero"),
+    ({"mix": {"red": 0, "blue": 0}}, "all 0"),
     ({"speed": 2}, "unknown setting"),
     ([], "JSON object"),
 ])
 def test_settings_are_checked(changes, message):
     with pytest.raises(InputError, match=message):
         parse_settings(ChannelSettings(model="red"), changes, ["red", "blue"])
+
+
+def test_a_loaded_models_mix_is_checked_against_its_styles():
+    styles = ["red", "blue"]
+    s = parse_settings(ChannelSettings(model="red"), {"mix": "red=3,blue=1"}, ["red"], styles)
+    assert s.mix == (("red", 0.75), ("blue", 0.25))
+    with pytest.raises(InputError, match="unknown style 'green'"):
+        parse_settings(ChannelSettings(model="red"), {"mix": {"green": 1}}, ["red"], styles)
+    with pytest.raises(InputError, match="holds one style"):
+        parse_settings(ChannelSettings(model="red"), {"mix": {"red": 1}}, ["red"], [])
 
 
 def test_settings_changes_apply_and_a_new_model_resets_the_mix():

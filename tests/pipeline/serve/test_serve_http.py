@@ -215,6 +215,7 @@ def test_slow_viewer_does_not_hold_back_others(server):
     (["--port", "70000"], "--port"),
     (["--max-clients", "0"], "--max-clients"),
     (["--strength", "1.5"], "--strength"),
+    (["--model", "starry_night-fast-lite", "--style", "starry_night"], "holds one style"),
 ])
 def test_bad_options_give_one_line_errors(args, message, capfd):
     from vidstyle.cli.main import main

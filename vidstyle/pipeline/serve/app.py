@@ -57,6 +57,15 @@ def live_models() -> list[str]:
     return sorted(names, key=lambda n: (n != PREFERRED_MODEL, n))
 
 
+def initial_settings(opts: ServeOptions, store: ModelStore) -> ChannelSettings:
+    """What a new stream starts with: the first model (loaded), ``--strength`` and ``--style``'s mix."""
+    first = store.names[0]
+    settings = ChannelSettings(model=first, strength=float(opts.strength))
+    if opts.style:
+        settings = parse_settings(settings, {"mix": opts.style}, store.names, store.styles(first))
+    return settings
+
+
 class ClientSlots:
     """A bounded count of open streams (MJPEG viewers and WebRTC connections)."""
 
@@ -97,10 +106,13 @@ class ServeState:
         self._peer_channels: dict[str, Channel] = {}
 
     def initial_settings(self) -> ChannelSettings:
-        return ChannelSettings(model=self.store.names[0], strength=float(self.opts.strength))
+        return initial_settings(self.opts, self.store)
 
     def _open_peer_channel(self, channel_id: str, settings: dict) -> Channel:
-        initial = parse_settings(self.initial_settings(), settings or {}, self.store.names)
+        settings = settings or {}
+        model = settings.get("model", self.store.names[0]) if isinstance(settings, dict) else self.store.names[0]
+        styles = self.store.styles(model) if self.store.status(model) == "ready" else None
+        initial = parse_settings(self.initial_settings(), settings, self.store.names, styles)
         channel = Channel(channel_id, self.store, initial, video_frames=True)
         self._peer_channels[channel_id] = channel
         return channel
@@ -293,17 +305,10 @@ def _open_camera(opts: ServeOptions):
         return None
     if not isinstance(opts.camera, (str, int, os.PathLike)):
         return opts.camera  # an already open source
-    from vidstyle.pipeline.live.sources import FittedSource, is_file_camera, open_live_source
+    from vidstyle.pipeline.live.sources import FittedSource, open_live_source
     from vidstyle.pipeline.live.view import Fit
 
-    if opts.loop:
-        if not is_file_camera(opts.camera):
-            raise InputError(f"--loop plays a video file again and again; {opts.camera} is not a file")
-        from vidstyle.io.file import FileSource
-
-        source = FileSource(str(opts.camera), realtime=True, loop=True)
-    else:
-        source = open_live_source(opts.camera, size=opts.size, fps=opts.fps)
+    source = open_live_source(opts.camera, size=opts.size, fps=opts.fps, loop=opts.loop)
     # Pictures scaled to fit --size with their shape kept (a page shows any shape: no bars needed).
     fit = Fit(source.info.width, source.info.height, opts.size, "letterbox")
     return source if fit.passthrough else FittedSource(source, fit)
@@ -347,10 +352,11 @@ async def serve(opts: ServeOptions) -> ServeSummary:
         warm = (source.info.width, source.info.height) if source is not None else (opts.size or (640, 480))
         store = ModelStore(names, _stylizer_factory(opts), warm_size=warm)
         await asyncio.get_running_loop().run_in_executor(None, store.load, names[0])
+        initial_settings(opts, store)  # a --style the first model does not hold fails now, in one line
         if source is not None:
             from vidstyle.pipeline.live.mailbox import capture_into
 
-            camera_channel = Channel(CAMERA_CHANNEL, store, ChannelSettings(model=names[0], strength=float(opts.strength)),
+            camera_channel = Channel(CAMERA_CHANNEL, store, initial_settings(opts, store),
                                      jpeg_quality=opts.jpeg_quality, mirror=opts.mirror, on_demand=True)
             capture_thread = capture_into(source, camera_channel.slot, stop_capture)
         state = ServeState(opts, store, camera_channel)

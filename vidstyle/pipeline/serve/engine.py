@@ -30,6 +30,7 @@ import numpy as np
 
 from vidstyle.errors import InputError, VidstyleError
 from vidstyle.io.encoder import even_crop
+from vidstyle.models.styles import model_style_mix
 from vidstyle.pipeline.live.mailbox import LatestFrame
 from vidstyle.pipeline.live.model_cycle import style_styles
 from vidstyle.pipeline.live.view import split_view
@@ -60,11 +61,14 @@ class ChannelSettings:
     mix: tuple[tuple[str, float], ...] = ()
 
 
-def parse_settings(current: ChannelSettings, changes: dict, models: Sequence[str]) -> ChannelSettings:
+def parse_settings(current: ChannelSettings, changes: dict, models: Sequence[str],
+                   styles: Optional[Sequence[str]] = None) -> ChannelSettings:
     """``current`` with the JSON ``changes`` from a page applied; InputError on anything invalid.
 
     changes: any of ``model`` (str, one of ``models``), ``strength`` (finite number in 0-1),
-    ``split`` (bool), ``mix`` ({style: weight >= 0}, weights summing to > 0).
+    ``split`` (bool), ``mix`` ({style: weight >= 0} or "a=0.6,b=0.4", for a multi-style model; {} or
+    null: the model's default). styles: the styles of the model the mix is for, when known (its mix is
+    then checked and normalised by ``vidstyle.models.styles``); None: not loaded yet, checked when it is.
     """
     if not isinstance(changes, dict):
         raise InputError("settings must be a JSON object")
@@ -83,20 +87,25 @@ def parse_settings(current: ChannelSettings, changes: dict, models: Sequence[str
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 1:
             raise InputError(f"strength must be a number between 0 and 1, got {value!r}")
         updated = replace(updated, strength=float(value))
+    if "mix" in changes:
+        mix = changes["mix"] or {}
+        if not isinstance(mix, (dict, str)):
+            raise InputError("mix must map style names to weights >= 0")
+        if mix and styles is not None:
+            mix = model_style_mix(mix, styles, updated.model)
+        elif isinstance(mix, dict) and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in mix.values()
+        ):
+            raise InputError("mix must map style names to weights >= 0")
+        elif isinstance(mix, dict) and mix and sum(float(v) for v in mix.values()) <= 0:
+            raise InputError("mix: the weights are all 0")
+        elif isinstance(mix, str):
+            raise InputError(f"{updated.model} is still loading: send its mix as {{style: weight}} or once it runs")
+        updated = replace(updated, mix=tuple((str(k), float(v)) for k, v in mix.items()))
     if "split" in changes:
         if not isinstance(changes["split"], bool):
             raise InputError(f"split must be true or false, got {changes['split']!r}")
         updated = replace(updated, split=changes["split"])
-    if "mix" in changes:
-        mix = changes["mix"] or {}
-        if not isinstance(mix, dict) or not all(
-            isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
-            for k, v in mix.items()
-        ):
-            raise InputError("mix must map style names to weights >= 0")
-        if mix and sum(mix.values()) <= 0:
-            raise InputError("mix weights must not all be zero")
-        updated = replace(updated, mix=tuple(sorted((k, float(v)) for k, v in mix.items())))
     return updated
 
 
@@ -217,8 +226,11 @@ class ModelStore:
         """Stylize (H, W, 3) uint8 RGB with the loaded model ``name`` (and blend ``mix`` of a multi-style one)."""
         with self._run_lock:
             stylizer = self._ready[name]
-            if mix and hasattr(stylizer, "set_style") and self._mix.get(name) != mix:
-                stylizer.set_style(dict(mix))
+            if mix and style_styles(stylizer) and self._mix.get(name) != mix:
+                try:
+                    stylizer.set_style(dict(mix))
+                except InputError:
+                    pass  # a mix checked before the model loaded that it does not hold: keep its current style
                 self._mix[name] = mix
             return stylizer.stylize(image)
 
@@ -401,7 +413,9 @@ class Channel:
 
     def update(self, changes: dict) -> ChannelSettings:
         """Apply a page's setting changes (see :func:`parse_settings`); a new model starts loading."""
-        self._settings = parse_settings(self._settings, changes, self.store.names)
+        model = changes.get("model", self._settings.model) if isinstance(changes, dict) else self._settings.model
+        styles = self.store.styles(model) if self.store.status(model) == "ready" else None
+        self._settings = parse_settings(self._settings, changes, self.store.names, styles)
         self.store.request(self._settings.model)
         return self._settings
 

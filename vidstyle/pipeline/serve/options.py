@@ -18,7 +18,8 @@ class ServeOptions:
     models: the models the page offers (names or paths; the first is the initial one); empty: every
         installed model of the real-time (``fast``) architecture.
     backend, device, threads, precision: inference runtime (``vidstyle.runtime.create_stylizer``), as for ``vidstyle live``.
-    strength: initial strength (0-1). size: (width, height) the server's camera pictures are scaled to fit,
+    style: initial style mix of a multi-style first model (``NAME`` or ``A=0.6,B=0.4``, as ``--style``
+        elsewhere); None: the model's default. strength: initial strength (0-1). size: (width, height) the server's camera pictures are scaled to fit,
         their shape kept (also requested from a camera's driver). fps: requested capture rate.
     mirror: flip the server's camera horizontally. loop: a video file given as ``camera`` starts over at its end.
     host, port: where to listen (port 0: any free port). token: required access token (None: none).
@@ -33,6 +34,7 @@ class ServeOptions:
     device: str = "auto"
     threads: Optional[int] = None
     precision: str = "auto"
+    style: Optional[str] = None
     strength: float = 1.0
     size: Optional[tuple[int, int]] = None
     fps: Optional[float] = None

@@ -72,7 +72,7 @@ function fillModels(models) {
   }
 }
 
-function fillMix(model) {
+function fillMix(model, mix) {
   const box = $("mix");
   const styles = (model && model.styles) || [];
   const key = styles.join("\n");
@@ -87,7 +87,8 @@ function fillMix(model) {
   styles.forEach((style, i) => {
     const row = document.createElement("label");
     const slider = document.createElement("input");
-    Object.assign(slider, { type: "range", min: 0, max: 1, step: 0.05, value: i === 0 ? 1 : 0 });
+    const weight = mix && Object.keys(mix).length ? (mix[style] || 0) : (i === 0 ? 1 : 0);
+    Object.assign(slider, { type: "range", min: 0, max: 1, step: 0.05, value: weight });
     slider.dataset.style = style;
     slider.addEventListener("input", () => sendSettings({ mix: currentMix() }));
     row.append(style, slider);
@@ -121,7 +122,7 @@ async function refresh() {
     const ch = state.channel;
     if (ch) {
       if (document.activeElement !== $("model") && $("model").value !== ch.model) $("model").value = ch.model;
-      fillMix(state.models.find((m) => m.name === ch.stats.model));
+      fillMix(state.models.find((m) => m.name === ch.stats.model), ch.mix);
       setStatus(ch.stats.status);
     }
     if (vidstyle.pc) await rtcFigures();
