@@ -337,8 +337,9 @@ def _changed_settings(item: PlannedStage, meta: dict[str, Any], options: RecipeO
         return "" if meta.get("recipe_tool") == want else f"tool {meta.get('recipe_tool')} -> {want}"
     recorded = meta.get("training") or {}
     wanted = stage_config(item, options).to_metadata()
-    diffs = [f"{k} {recorded.get(k)!r} -> {v!r}" for k, v in wanted.items()
-             if k not in UNCOMPARED_FIELDS and recorded.get(k) != v]
+    # Settings a newer trainer added are not in older outputs: only the recorded ones are compared.
+    diffs = [f"{k} {recorded[k]!r} -> {v!r}" for k, v in wanted.items()
+             if k not in UNCOMPARED_FIELDS and k in recorded and recorded[k] != v]
     return ", ".join(diffs)
 
 
