@@ -162,7 +162,7 @@ def _run_recipe_command(args: argparse.Namespace, flag_defaults: dict) -> int:
         out = options.output(recipe)
         exists = " (exists: --overwrite replaces it)" if out.exists() else ""
         print(f"media {options.media}, stages in {options.run_folder(recipe)}, model to {out}{exists}")
-        print(describe(plan(recipe, options), options))
+        print(describe(plan(recipe, options)))
         return 0
     run_recipe(recipe, options)
     return 0

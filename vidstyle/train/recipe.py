@@ -450,7 +450,7 @@ def neutral_metadata(meta: dict[str, Any], recipe: Recipe, out_name: str) -> dic
 # -- running ------------------------------------------------------------------------------------------------
 
 
-def describe(planned: list[PlannedStage], options: RecipeOptions) -> str:
+def describe(planned: list[PlannedStage]) -> str:
     """The plan as text: one line per stage (label, status, output) and its settings beyond the defaults."""
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
     lines = []
