@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="stop after this much training time; the learning-rate decay follows whichever ends first")
     p.add_argument("--batch", type=int, default=d.batch, help=f"photos per step (default {d.batch})")
     p.add_argument("--size", type=int, default=d.size, help=f"training crop size in pixels (default {d.size})")
+    p.add_argument("--photo-side", type=int, default=None,
+                   help="short side the photos are scaled to before cropping (default 1.25 x --size); larger than "
+                        "--size trains on patches of bigger photos, cheaper per step")
     p.add_argument("--style-size", type=int, default=d.style_size,
                    help=f"long side of the style image in pixels: sets the brush-stroke scale (default {d.style_size})")
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
@@ -45,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--palette-weight", type=float, default=d.palette_weight,
                    help="weight of the palette loss: the output's colour distribution against the painting's "
                         f"(default {d.palette_weight:g})")
+    p.add_argument("--style-lr-factor", type=float, default=d.style_lr_factor,
+                   help="multistyle: learning-rate multiplier of the per-style scale and shift rows "
+                        f"(default {d.style_lr_factor:g})")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help=f"default {d.tv_weight}")
     p.add_argument("--grid-weight", type=float, default=d.grid_weight,
                    help=f"penalty on patterns locked to the network's stride-4 pixel grid (default {d.grid_weight:g}; 0 turns it off)")
@@ -120,8 +126,8 @@ def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
     config = TrainConfig(
         style=args.style, data=args.data, out=args.out, arch=args.arch,
         arch_params=_parse_arch_params(args.arch_param), steps=args.steps, max_minutes=args.max_minutes,
-        batch=args.batch, size=args.size, style_size=args.style_size, lr=args.lr,
-        content_weight=args.content_weight, style_weight=args.style_weight, palette_weight=args.palette_weight, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
+        batch=args.batch, size=args.size, style_size=args.style_size, photo_side=args.photo_side, lr=args.lr,
+        content_weight=args.content_weight, style_weight=args.style_weight, palette_weight=args.palette_weight, style_lr_factor=args.style_lr_factor, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
         style_layers=tuple(s for s in args.style_layers.split(",") if s),
         content_layers=tuple(s for s in args.content_layers.split(",") if s),
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,
