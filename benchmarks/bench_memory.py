@@ -1,4 +1,5 @@
-"""Peak memory of ``vidstyle video``: flat over video length at 1920×1080, and 3840×2160 under 4 GB.
+"""Peak memory of ``vidstyle video``: flat over video length at 1920×1080, and 3840×2160 under 4 GB; and of
+``vidstyle stylize``/``image`` at any requested size: under 4 GB, by tiling or by a refusal naming the limit.
 
 Generates test clips (vidstyle.io.synthetic: moving pattern + sine-tone audio, H.264), runs the real
 command line in a subprocess for each, and samples its resident memory (/proc/PID/status VmRSS,
@@ -6,7 +7,12 @@ VmHWM) every 0.2 s. A flat pipeline shows the same peak for every length and an 
 that stops growing after the first frames.
 
     .venv/bin/python benchmarks/bench_memory.py [--lengths 10,30,90] [--fps 30] [--model fast]
-        [--uhd-model quality] [--uhd-frames 4] [--json out.json]
+        [--uhd-model quality] [--uhd-frames 4] [--stylize-sizes 1024,4096,8000,12000,16000]
+        [--image-sizes 256,512,768,1024,4000] [--still-model quality] [--json out.json]
+
+Stills: a 12000×12000 PNG (a few hundred KB) stylized at each ``--long-side`` of ``--stylize-sizes`` and
+as it is, and a photo rendered by ``image`` (2 steps: the peak comes with the first) at each of
+``--image-sizes``; each row says whether the command wrote its output or refused, and its peak RSS.
 
 ``--model``/``--uhd-model``: registry names or paths; "fast"/"quality" with no trained model of that
 name writes an untrained network of that architecture to a temporary .safetensors file (memory
@@ -78,6 +84,51 @@ def timeline_summary(timeline: list, parts: int = 4) -> list[float]:
     return [round(timeline[min(len(timeline) - 1, int(len(timeline) * k / parts))][1] / MB) for k in range(1, parts + 1)]
 
 
+# Peak memory every still command must stay under, whatever size it is asked for.
+LIMIT_MB = 4096
+
+
+def stills(args: argparse.Namespace, tmp: Path) -> list[dict]:
+    """Peak RSS of ``stylize`` and ``image`` at each requested size: each one writes its output or refuses."""
+    import numpy as np
+    from PIL import Image
+
+    rows = []
+    big = tmp / "big-12000.png"
+    if args.stylize_sizes:
+        # A smooth gradient compresses to a few hundred KB: a large image that is cheap to ship.
+        ramp = np.linspace(0, 255, 12000, dtype=np.float32)
+        Image.fromarray(np.stack([np.add.outer(ramp, ramp) / 2] * 3, axis=-1).astype(np.uint8)).save(big)
+    photo = tmp / "photo.png"
+    from vidstyle.io.synthetic import synthetic_scene, synthetic_style
+
+    Image.fromarray(synthetic_scene(768, 1024)).save(photo)
+    painting = tmp / "painting.png"
+    Image.fromarray(synthetic_style(512, 512)).save(painting)
+    model = model_path(args.still_model, tmp) if args.stylize_sizes else None
+    cases = [("stylize", size) for size in args.stylize_sizes.split(",") if size] + [("stylize", "as is")] * bool(
+        args.stylize_sizes) + [("image", size) for size in args.image_sizes.split(",") if size]
+    for command, size in cases:
+        out = tmp / "still-out.png"
+        if command == "stylize":
+            cmd = [sys.executable, "-m", "vidstyle", "stylize", str(big), str(out), "--model", model, "--backend",
+                   args.backend, "--quiet", "--overwrite"] + ([] if size == "as is" else ["--long-side", size])
+        else:
+            cmd = [sys.executable, "-m", "vidstyle", "image", str(photo), str(painting), str(out), "--size", size,
+                   "--steps", "2", "--quiet", "--overwrite"]
+        res = run_sampled(cmd)
+        refused = res["returncode"] == 2 and "more than the limit" in res["stderr_tail"]
+        row = {"command": command, "size": size, "peak_rss_mb": round(res["peak_rss"] / MB), "wall_s": round(res["seconds"], 1),
+               "outcome": "wrote" if res["returncode"] == 0 else "refused" if refused else f"failed ({res['returncode']})"}
+        if res["returncode"] not in (0, 2) or (res["returncode"] == 2 and not refused):
+            row["stderr_tail"] = res["stderr_tail"][-300:]
+        rows.append(row)
+        print(f"{command} {'--long-side' if command == 'stylize' else '--size'} {size}: {row['outcome']}, peak RSS "
+              f"{row['peak_rss_mb']} MB, {row['wall_s']} s", flush=True)
+        out.unlink(missing_ok=True)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lengths", default="10,30,90", help="1920x1080 clip lengths in seconds")
@@ -85,13 +136,17 @@ def main() -> int:
     ap.add_argument("--model", default="fast")
     ap.add_argument("--uhd-model", default="quality,fast", help="models for the 3840x2160 run (comma-separated; empty: skip)")
     ap.add_argument("--uhd-frames", type=int, default=4)
+    ap.add_argument("--stylize-sizes", default="1024,4096,8000,12000,16000",
+                    help="stylize --long-side values for a 12000x12000 PNG (empty: skip the stills)")
+    ap.add_argument("--image-sizes", default="256,512,768,1024,4000", help="image --size values (empty: skip)")
+    ap.add_argument("--still-model", default="quality", help="the model stylize runs (its activations are the largest)")
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if not Path("/proc/self/status").exists():
         print("bench_memory needs Linux /proc", file=sys.stderr)
         return 1
-    results = {"load_average_start": os.getloadavg()[0], "hd": [], "uhd": []}
+    results = {"load_average_start": os.getloadavg()[0], "hd": [], "uhd": [], "stills": []}
     with tempfile.TemporaryDirectory(prefix="vidstyle-mem-") as tmp:
         tmp = Path(tmp)
         from vidstyle.io.synthetic import write_test_clip
@@ -130,7 +185,11 @@ def main() -> int:
             results["uhd"].append(row)
             print(f"3840x2160, model {name}, {args.uhd_frames} frames: peak RSS {row['peak_rss_mb']} MB, "
                   f"{row['wall_s']} s wall, ok={row['ok']}", flush=True)
+        results["stills"] = stills(args, tmp)
     results["load_average_end"] = os.getloadavg()[0]
+    worst = max([r["peak_rss_mb"] for r in results["stills"]] or [0])
+    if results["stills"]:
+        print(f"stills: highest peak RSS {worst} MB (the goal: under {LIMIT_MB} MB at any requested size)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -51,7 +51,7 @@ def _bad(inputs, tmp_name, *argv):
         ("not_image", "not a readable image"),
         ("unwritable", "output folder does not exist"),
         ("bad_layer", "unknown VGG19 layer 'relu9_1'"),
-        ("size_zero", "--size must be a positive"),
+        ("size_zero", "--size must be at least 16"),
     ],
 )
 def test_cli_bad_input_fails_cleanly(inputs, capsys, case, expected):

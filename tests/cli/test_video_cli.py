@@ -59,7 +59,7 @@ def test_threads_option_sets_the_inference_threads_and_rejects_zero(tmp_path, mo
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "in.mp4"), "--model", m, "--overwrite"], "overwrite the input"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.gif"), "--model", m], "unsupported output format"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.webm"), "--model", m, "--codec", "hevc"], "cannot hold hevc"),
-        (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--batch", "0"], "--batch must be 1 or more"),
+        (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--batch", "0"], "--batch must be at least 1"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", str(p / "nope.safetensors")], "model"),
         (lambda p, m: ["video", str(p / "notvideo.mp4"), str(p / "o.mp4"), "--model", m], "cannot read"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--temporal", "trained"], "temporal"),

@@ -58,10 +58,11 @@ def test_changed_settings_do_not_reuse_the_cache(tmp_path, style_texture):
     out = tmp_path / "out.mp4"
     first = render_optimized_video(clip.path, out, style_texture, OptimizeOptions(keep_cache=True, **TINY), progress=False)
     assert first["computed"] == 3
-    again = render_optimized_video(clip.path, out, style_texture, OptimizeOptions(keep_cache=True, **TINY), progress=False)
+    again = render_optimized_video(clip.path, out, style_texture, OptimizeOptions(keep_cache=True, **TINY), progress=False,
+                                   overwrite=True)
     assert again["computed"] == 0 and again["cached"] == 3
     other = OptimizeOptions(keep_cache=True, temporal_weight=5.0, **TINY)
-    changed = render_optimized_video(clip.path, out, style_texture, other, progress=False)
+    changed = render_optimized_video(clip.path, out, style_texture, other, progress=False, overwrite=True)
     assert changed["computed"] == 3 and changed["cache"] != first["cache"]
 
 

@@ -34,7 +34,7 @@ def _config(tmp_path, photo_folder, **kw):
     folder, style = photo_folder
     base = dict(style=style, data=folder, out=tmp_path / "out" / "toy-fast.safetensors", run_dir=tmp_path / "run",
                 arch="fast", size=48, batch=2, style_size=64, steps=20, lr=1e-2, warmup_steps=2, log_every=5,
-                checkpoint_every=10, preview_every=10, progress=False, precision="fp32", seed=0)
+                checkpoint_every=10, preview_every=10, progress=False, precision="fp32", seed=0, overwrite=True)
     base.update(kw)
     (tmp_path / "out").mkdir(exist_ok=True)
     return TrainConfig(**base)
@@ -183,4 +183,5 @@ def test_distillation_refuses_a_teacher_of_another_style(tmp_path, photo_folder)
     other = tmp_path / "other-style.png"
     Image.fromarray(synthetic_scene(64, 64, seed=9)).save(other)
     with pytest.raises(InputError, match="another style image"):
-        Trainer(_config(tmp_path, photo_folder, style=other, teacher=str(teacher)), log=lambda s: None)
+        Trainer(_config(tmp_path, photo_folder, style=other, teacher=str(teacher), out=tmp_path / "student.safetensors"),
+                log=lambda s: None)

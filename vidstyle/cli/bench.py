@@ -32,11 +32,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidstyle.errors import InputError
     from vidstyle.pipeline.bench import BenchOptions, format_report, parse_sizes, run_bench
 
-    if args.runs < 1:
-        raise InputError("--runs must be at least 1")
     options = BenchOptions(
         models=tuple(m.strip() for m in args.model.split(",") if m.strip()),
         sizes=parse_sizes(args.sizes),

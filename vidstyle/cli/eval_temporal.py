@@ -28,19 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, help="evaluate only the first N frames")
     p.add_argument("--loss-every", type=int, default=1, help="VGG19 losses on every k-th frame (default 1)")
     p.add_argument("--device", default="auto", help="device for VGG19: auto, cpu, cuda")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidstyle.errors import InputError
     from vidstyle.temporal.evaluate import EvaluationOptions, evaluate_temporal
 
-    if not 0.0 < args.flow_scale <= 1.0:
-        raise InputError(f"--flow-scale must be in (0, 1], got {args.flow_scale}")
-    if args.max_frames is not None and args.max_frames < 2:
-        raise InputError("--max-frames must be at least 2")
-    if args.loss_every < 1:
-        raise InputError("--loss-every must be at least 1")
     options = EvaluationOptions(
         flow_preset=args.flow_preset,
         flow_scale=args.flow_scale,
@@ -48,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         loss_every=args.loss_every,
         device=args.device,
     )
-    result = evaluate_temporal(args.original, args.stylized, style=args.style, options=options)
+    result = evaluate_temporal(args.original, args.stylized, style=args.style, options=options,
+                               progress=not args.quiet)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

@@ -63,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--save-every", type=int, default=None, metavar="N",
                    help="also write OUT.stepNNNN.EXT every N steps")
+    p.add_argument("--overwrite", "-y", action="store_true", help="replace an existing OUT (never an input)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -82,5 +83,6 @@ def run(args: argparse.Namespace) -> int:
     )
     given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     options = GatysOptions(**given)
-    stylize_image(args.content, styles, options=options, output=output, progress=not args.quiet)
+    stylize_image(args.content, styles, options=options, output=output, progress=not args.quiet,
+                  overwrite=args.overwrite)
     return 0

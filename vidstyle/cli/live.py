@@ -31,6 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("--strength", type=float, default=1.0, help="initial stylization strength, 0-1")
     add_style_flag(p, help=STYLE_HELP + "; applies to the first --model")
     p.add_argument("--record", default=None, metavar="OUT.mp4", help="record the stylized stream to this file")
+    p.add_argument("--overwrite", "-y", action="store_true", help="replace an existing --record file")
     p.add_argument("--virtual-cam", action="store_true", help="send the stylized stream to a virtual camera (pyvirtualcam)")
     p.add_argument("--no-display", action="store_true", help="run without a window (servers, tests)")
     p.add_argument("--frames", type=int, default=None, metavar="N", help="stop after N frames")
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             display=not args.no_display,
             frames=args.frames,
             record=args.record,
+            overwrite=args.overwrite,
             virtual_cam=args.virtual_cam,
             mirror=args.mirror,
             loop=args.loop,

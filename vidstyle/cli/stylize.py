@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--long-side", type=int, default=None, help="resize inputs so the longer side has N pixels")
     add_runtime_flags(p)
     p.add_argument("--batch", type=int, default=4, help="images per network call (default 4)")
+    p.add_argument("--overwrite", "-y", action="store_true", help="replace existing output files (never an input)")
     p.add_argument("--quiet", action="store_true", help="do not list written files")
     p.set_defaults(func=run)
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from vidstyle.pipeline.images import StylizeOptions, stylize_paths
 
     options = StylizeOptions(strength=args.strength, preserve_color=args.preserve_color, long_side=args.long_side,
-                             **runtime_options(args), batch=args.batch, style=args.style)
+                             **runtime_options(args), batch=args.batch, overwrite=args.overwrite, style=args.style)
     report = None if args.quiet else (lambda src, dst: print(f"{src} -> {dst}"))
     written = stylize_paths(args.input, args.output, args.model, options, on_image=report)
     if not args.quiet and len(written) > 1:

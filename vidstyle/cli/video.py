@@ -5,9 +5,11 @@ import argparse
 import sys
 
 from vidstyle.cli.runtime_flags import STYLE_HELP, add_runtime_flags, add_style_flag, runtime_options
-from vidstyle.errors import InputError
 from vidstyle.io.codecs import ENCODERS
 from vidstyle.pipeline.modes import TEMPORAL_MODES
+
+# The style `vidstyle video` uses without --model: the flagship model that keeps a camera's pace.
+DEFAULT_MODEL = "starry_night-fast"
 
 
 def _long_term(text: str) -> list[int]:
@@ -29,8 +31,9 @@ def register(subparsers) -> None:
     )
     p.add_argument("input", help="input video file or URL")
     p.add_argument("output", help="output file (.mp4, .mkv, .webm, .mov), or a folder name without extension for PNG frames")
-    p.add_argument("--model", "-m", default=None,
-                   help="model name from the registry (e.g. starry_night-fast) or a .safetensors path (not used by --temporal optimize)")
+    p.add_argument("--model", "-m", default=DEFAULT_MODEL,
+                   help=f"model name from the registry or a .safetensors path (default: {DEFAULT_MODEL}; "
+                        "not used by --temporal optimize)")
     add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
     p.add_argument("--codec", default="auto", choices=["auto", *ENCODERS], help="video codec (default: h264; vp9 for .webm)")
@@ -55,6 +58,8 @@ def register(subparsers) -> None:
     p.add_argument("--batch", type=int, default=None, metavar="N", help="frames per network call (default: 8 on CUDA, 1 on the CPU)")
     p.add_argument("--compile", action="store_true",
                    help="torch backend: compile the network first (seconds; on a GPU about 3x the network speed, pays on long videos)")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first damaged packet of the input instead of skipping it (as FFmpeg does)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -62,12 +67,6 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from vidstyle.pipeline.video import stylize_video
 
-    if args.batch is not None and args.batch < 1:
-        raise InputError("--batch must be 1 or more")
-    if args.start is not None and args.start < 0:
-        raise InputError("--start must be 0 or more seconds")
-    if args.model is None and args.temporal != "optimize":
-        raise InputError("--model is required (a registry name such as starry_night-fast, or a .safetensors path)")
     result = stylize_video(
         args.input,
         args.output,
@@ -92,15 +91,22 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         progress=not args.quiet,
         batch_size=args.batch,
+        strict=args.strict,
         runtime_options={**({"compile": True} if args.compile else {}),
                          **({"style": args.style} if args.style is not None and args.temporal != "optimize" else {})},
     )
+    if result.ended_early:  # said even with --quiet: the output is shorter than the input claims to be
+        print(f"vidstyle: warning: the input ended early ({result.ended_early}); every frame before is kept",
+              file=sys.stderr)
     if not args.quiet and result.frames_out:
         notes = []
         if result.audio_streams:
             notes.append("audio transcoded" if result.audio_transcoded else "audio copied")
         if result.cropped_to_even:
             notes.append("cropped to an even size for yuv420p")
+        if result.packets_skipped:
+            notes.append(f"{result.packets_skipped} undecodable input packet{'s' * (result.packets_skipped > 1)} "
+                         "skipped, their frames missing")
         extra = f" ({', '.join(notes)})" if notes else ""
         print(
             f"wrote {result.output}: {result.frames_out} frames, {result.width}x{result.height}, "

@@ -31,7 +31,7 @@ def write_flo(flow: np.ndarray, path: str | os.PathLike) -> Path:
     """Write an (H, W, 2) flow atomically as a .flo file."""
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise ValueError(f"expected an (H, W, 2) flow, got shape {flow.shape}")
-    out = check_output_path(path)
+    out = check_output_path(path, overwrite=True)
     h, w = flow.shape[:2]
     with atomic_output(out) as tmp:
         with open(tmp, "wb") as f:

@@ -14,8 +14,9 @@ from PIL import Image
 from vidstyle.errors import InputError, OutputError
 from vidstyle.gatys.color import gray_rgb, match_luminance
 from vidstyle.gatys.engine import GatysEngine, LossTerms
-from vidstyle.gatys.options import GatysOptions, options_from
+from vidstyle.gatys.options import MIN_SIDE, GatysOptions, options_from
 from vidstyle.utils.color import luminance, recolor
+from vidstyle.utils import validate
 from vidstyle.utils.files import check_output_path
 from vidstyle.utils.image import (
     IMAGE_EXTENSIONS,
@@ -36,9 +37,44 @@ def _resized(image: np.ndarray, long_side: int) -> np.ndarray:
     return np.array(resize_long_side(Image.fromarray(image), long_side))  # writable, for torch.from_numpy
 
 
-def _check_output(output: str | os.PathLike, inputs: Sequence[Any]) -> Path:
+def _check_short_side(image: np.ndarray, long_side: int, what: str) -> None:
+    """InputError when ``image`` resized to ``long_side`` would be narrower than VGG19 can take (MIN_SIDE)."""
+    h, w = image.shape[:2]
+    short = round(min(h, w) * long_side / max(h, w))
+    if short < MIN_SIDE:
+        raise InputError(f"{what} ({w}x{h}) would be {short} px on its short side at {long_side} px; VGG19 needs at "
+                         f"least {MIN_SIDE}: use a larger --size or a less elongated image")
+
+
+# Working memory of the optimisation: VGG19's weights, and per content pixel its activations kept for the
+# backward pass and their gradients, plus the optimiser's state (L-BFGS: 2 x 12 bytes per remembered step);
+# per style pixel one forward pass without gradients. Measured: 2.8 KB per content pixel with L-BFGS's
+# 50-step history and the style at the same size (RSS at 512 and 768 px, CPU, fp32).
+VGG19_WEIGHT_BYTES = 450 << 20
+GATYS_BYTES_PER_PIXEL = 1600
+STYLE_BYTES_PER_PIXEL = 640
+
+
+def _scaled_pixels(image: np.ndarray, long_side: int) -> int:
+    h, w = image.shape[:2]
+    scale = long_side / max(h, w)
+    return max(1, round(h * scale)) * max(1, round(w * scale))
+
+
+def _check_memory(content: np.ndarray, styles: Sequence[np.ndarray], opts: GatysOptions) -> None:
+    """InputError naming the limit when the largest scale's render would need more memory than allowed."""
+    long_side = opts.sizes[-1]
+    optimizer = 24 * opts.lbfgs_history if opts.optimizer == "lbfgs" else 36
+    style_side = max(1, round(long_side * opts.style_scale))
+    needed = (VGG19_WEIGHT_BYTES + _scaled_pixels(content, long_side) * (GATYS_BYTES_PER_PIXEL + optimizer)
+              + sum(_scaled_pixels(s, style_side) for s in styles) * STYLE_BYTES_PER_PIXEL)
+    validate.check_memory(needed, f"a {long_side} px render" + (
+        f" with style images at {style_side} px" if opts.style_scale != 1 else ""), "use a smaller --size")
+
+
+def _check_output(output: str | os.PathLike, inputs: Sequence[Any], overwrite: bool = False) -> Path:
     paths = tuple(p for p in inputs if isinstance(p, (str, os.PathLike)))
-    out = check_output_path(output, inputs=paths)
+    out = check_output_path(output, inputs=paths, overwrite=overwrite)
     if out.suffix.lower() not in IMAGE_EXTENSIONS:
         raise OutputError(
             f"unsupported image format {out.suffix or '(none)'!r} for {out}; use one of {', '.join(sorted(IMAGE_EXTENSIONS))}"
@@ -76,6 +112,7 @@ def stylize_image(
     output: str | os.PathLike | None = None,
     progress: bool | ProgressCallback = False,
     engine: GatysEngine | None = None,
+    overwrite: bool = False,
     **overrides: Any,
 ) -> Image.Image | np.ndarray:
     """Render ``content`` in the style of ``style`` by Gatys et al. optimisation.
@@ -87,6 +124,8 @@ def stylize_image(
         ``save_every=N`` the image after every N steps is written beside it (see :func:`intermediate_path`).
     progress: True for a tqdm bar on stderr, or a callback ``progress(step, total, scale, terms)``.
     engine: a ready :class:`GatysEngine` to reuse (its options are used; overrides are ignored).
+    overwrite: replace an existing ``output`` (and intermediate images); without it they are refused
+        before any work. An input image is never written over.
 
     Returns an (H, W, 3) uint8 array when ``content`` was an array, else a PIL image; the long side is
     ``options.sizes[-1]``.
@@ -96,12 +135,21 @@ def stylize_image(
     if not styles:
         raise InputError("at least one style image is needed")
     blend = opts.blend_weights(len(styles))
-    out_path = _check_output(output, [content, *styles]) if output is not None else None
     if opts.init not in ("content", "noise") and not Path(opts.init).is_file():
         raise InputError(f"--init must be 'content', 'noise' or an image file; file not found: {opts.init}")
+    inputs = [content, *styles] + ([opts.init] if opts.init not in ("content", "noise") else [])
+    out_path = _check_output(output, inputs, overwrite) if output is not None else None
+    if out_path is not None and opts.save_every:
+        for step in range(opts.save_every, opts.steps * len(opts.sizes) + 1, opts.save_every):
+            _check_output(intermediate_path(out_path, step), inputs, overwrite)
 
     content_full = as_uint8_image(content, "content")
     styles_full = [as_uint8_image(s, "style") for s in styles]
+    for long_side in opts.sizes:
+        _check_short_side(content_full, long_side, "the content image")
+        for image in styles_full:
+            _check_short_side(image, max(1, round(long_side * opts.style_scale)), "a style image")
+    _check_memory(content_full, styles_full, opts)
     if opts.init not in ("content", "noise"):
         load_image(opts.init)  # fail early on an unreadable init image
     if opts.seed is not None:

@@ -7,8 +7,11 @@ from typing import Any
 from vidstyle.errors import InputError
 from vidstyle.losses import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, check_layers
 from vidstyle.runtime.precision import parse_precision
+from vidstyle.utils import validate
 
 OPTIMIZERS = ("lbfgs", "adam")
+# The shortest side VGG19 can take through its four pooling stages to relu5_1 (16 -> 1 pixel).
+MIN_SIDE = 16
 
 
 @dataclass
@@ -62,21 +65,18 @@ class GatysOptions:
 
     def validate(self) -> None:
         """Raise InputError for settings that cannot work (the CLI shows the message as one line)."""
-        if self.size <= 0:
-            raise InputError(f"--size must be a positive number of pixels, got {self.size}")
-        self.scales = tuple(int(s) for s in self.scales)
-        if any(s <= 0 for s in self.scales):
-            raise InputError(f"--scales must be positive numbers of pixels, got {','.join(map(str, self.scales))}")
+        self.size = validate.side("--size", self.size, MIN_SIDE)
+        self.scales = tuple(validate.side("--scales", s, MIN_SIDE) for s in self.scales)
         if list(self.scales) != sorted(self.scales):
             raise InputError("--scales must go from coarse to fine, e.g. 256,512")
-        if self.steps < 0:
-            raise InputError(f"--steps must be 0 or more, got {self.steps}")
+        self.steps = validate.integer("--steps", self.steps, 0)
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
         self.precision = parse_precision(self.precision)
         for name in ("content_weight", "style_weight", "tv_weight"):
-            if getattr(self, name) < 0:
-                raise InputError(f"--{name.replace('_', '-')} must be 0 or more")
+            setattr(self, name, validate.finite(f"--{name.replace('_', '-')}", getattr(self, name), 0.0))
+        if self.learning_rate is not None:
+            self.learning_rate = validate.finite("--lr", self.learning_rate, 0.0, low_open=True)
         self.content_layers = tuple(self.content_layers)
         self.style_layers = tuple(self.style_layers)
         if not self.style_layers:
@@ -87,19 +87,23 @@ class GatysOptions:
             except ValueError as exc:
                 raise InputError(f"--{kind}-layers: {exc}") from exc
         if self.style_layer_weights is not None:
-            self.style_layer_weights = tuple(float(w) for w in self.style_layer_weights)
+            self.style_layer_weights = tuple(validate.finite("--style-layer-weights", w, 0.0)
+                                             for w in self.style_layer_weights)
             if len(self.style_layer_weights) != len(self.style_layers):
                 raise InputError(
                     f"{len(self.style_layer_weights)} style layer weights given for {len(self.style_layers)} style layers"
                 )
         if self.style_blend is not None:
-            self.style_blend = tuple(float(w) for w in self.style_blend)
-            if any(w < 0 for w in self.style_blend) or sum(self.style_blend) <= 0:
+            self.style_blend = tuple(validate.finite("--style-blend", w, 0.0) for w in self.style_blend)
+            if sum(self.style_blend) <= 0:
                 raise InputError("--style-blend weights must be 0 or more and not all 0")
-        if self.style_scale <= 0:
-            raise InputError("style scale must be positive")
-        if self.save_every < 0:
-            raise InputError("--save-every must be 0 or more")
+        self.style_scale = validate.finite("--style-scale", self.style_scale, 0.0, low_open=True)
+        style_side = max(self.sizes) * self.style_scale
+        if not MIN_SIDE <= style_side <= validate.MAX_SIDE:
+            raise InputError(f"--style-scale {self.style_scale:g} makes the style images {style_side:.0f} px long at "
+                             f"{max(self.sizes)} px; it must give between {MIN_SIDE} and {validate.MAX_SIDE} px")
+        self.save_every = validate.integer("--save-every", self.save_every, 0)
+        self.lbfgs_history = validate.integer("lbfgs_history", self.lbfgs_history, 1, 1000)
 
     @property
     def sizes(self) -> tuple[int, ...]:

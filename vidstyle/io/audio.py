@@ -44,6 +44,7 @@ class AudioCopy:
         self._pending: Optional[av.Packet] = None
         self.copied_packets = 0
         self.transcoded = False
+        self.damaged = False  # the input's audio ended in damaged data
 
     def __bool__(self) -> bool:
         return bool(self.streams)
@@ -73,10 +74,15 @@ class AudioCopy:
         if self._pending is not None:
             packet, self._pending = self._pending, None
             return packet
-        for packet in self._packets or ():
-            if packet.dts is None:
-                continue  # demux's end-of-stream flush packet carries no data
-            return packet
+        try:
+            for packet in self._packets or ():
+                if packet.dts is None:
+                    continue  # demux's end-of-stream flush packet carries no data
+                return packet
+        except av.error.FFmpegError:
+            # Damaged or cut-short audio data: the audio ends there, as the video keeps what decodes.
+            self._packets = None
+            self.damaged = True
         return None
 
     def mux_until(self, output: av.container.OutputContainer, seconds: Optional[float]) -> None:
@@ -134,7 +140,11 @@ class _AudioRoute:
             packet.stream = self.output
             container.mux(packet)
             return
-        for frame in packet.decode():
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            return  # an undecodable audio packet is skipped, like a video one
+        for frame in frames:
             if frame.pts is not None and shift:
                 frame.pts -= round(shift / frame.time_base)
             self._encode(container, frame)

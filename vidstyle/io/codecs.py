@@ -10,6 +10,7 @@ from typing import Optional
 import av
 
 from vidstyle.errors import OutputError
+from vidstyle.utils import validate
 
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm", ".mov": "mov"}
 ENCODERS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1"}
@@ -17,6 +18,7 @@ ENCODERS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "l
 DEFAULT_CODEC = {"webm": "vp9"}
 PRESETS = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"]
 DEFAULT_CRF = {"h264": 20, "hevc": 24, "vp9": 32, "av1": 32}
+CRF_RANGE = {"h264": (0, 51), "hevc": (0, 51), "vp9": (0, 63), "av1": (1, 63)}
 DEFAULT_PRESET = "superfast"
 # Audio encoder for audio that must be transcoded (or written), per container; AAC elsewhere.
 AUDIO_ENCODERS = {"webm": "libopus"}
@@ -52,7 +54,8 @@ def encoder_options(codec: str, crf: Optional[int], preset: Optional[str]) -> di
     preset = (preset or DEFAULT_PRESET).lower()
     if preset not in PRESETS:
         raise OutputError(f"unknown preset {preset!r}: use one of {', '.join(PRESETS)}")
-    crf = DEFAULT_CRF[codec] if crf is None else int(crf)
+    low, high = CRF_RANGE[codec]
+    crf = DEFAULT_CRF[codec] if crf is None else validate.integer(f"--crf for {codec}", crf, low, high)
     speed = PRESETS.index(preset)  # 0 fastest .. 8 slowest
     if codec == "h264":
         return {"crf": str(crf), "preset": preset}

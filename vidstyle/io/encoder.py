@@ -47,11 +47,20 @@ class EncoderSettings:
     threads: int = 2
 
 
+def even_side(length: int) -> int:
+    """The even length a 4:2:0 frame side gets: an odd side loses its last row/column, a 1-pixel side doubles."""
+    return 2 if length == 1 else length - length % 2
+
+
 def even_crop(image: np.ndarray) -> np.ndarray:
-    """Drop a last odd row/column so 4:2:0 chroma subsampling can encode the frame."""
+    """Drop a last odd row/column so 4:2:0 chroma subsampling can encode the frame (a 1-pixel side is
+    repeated to 2 instead: nothing is left to crop)."""
     height, width = image.shape[:2]
     if height % 2 == 0 and width % 2 == 0:
         return image
+    if height == 1 or width == 1:
+        image = np.pad(image, ((0, int(height == 1)), (0, int(width == 1)), (0, 0)), mode="edge")
+        height, width = image.shape[:2]
     return image[: height - height % 2, : width - width % 2]
 
 
@@ -120,7 +129,7 @@ class VideoFileSink:
         height, width = frame.image.shape[:2]
         if self.settings.pixel_format == "yuv420p":
             self.cropped = bool(width % 2 or height % 2)
-            width, height = width - width % 2, height - height % 2
+            width, height = even_side(width), even_side(height)
         rate = self.fps or (Fraction(1) / frame.time_base if frame.time_base else Fraction(30))
         stream = self._container.add_stream(ENCODERS[self.codec], rate=rate.limit_denominator(1 << 20))
         stream.width, stream.height = width, height

@@ -14,8 +14,13 @@ import numpy as np
 
 from vidstyle.errors import InputError
 from vidstyle.types import Frame, StreamInfo
+from vidstyle.utils import validate
 
 _URL_PREFIXES = ("http://", "https://", "rtsp://", "rtmp://", "udp://", "tcp://", "srt://", "file:")
+
+
+# Damaged packets warned about one by one; the rest are only counted (the summary gives the total).
+MAX_DAMAGE_WARNINGS = 5
 
 
 def is_url(path: str | os.PathLike) -> bool:
@@ -28,9 +33,7 @@ def parse_size(text: str) -> tuple[int, int]:
         width, height = (int(v) for v in str(text).lower().split("x"))
     except ValueError:
         raise InputError(f"size must look like WIDTHxHEIGHT (e.g. 640x480), got {text!r}") from None
-    if width <= 0 or height <= 0:
-        raise InputError(f"size must be positive, got {text!r}")
-    return width, height
+    return validate.frame_size("--size", width, height)
 
 
 def target_size(
@@ -40,8 +43,7 @@ def target_size(
     if size is not None:
         return size
     if long_side is not None:
-        if long_side <= 0:
-            raise InputError(f"--long-side must be positive, got {long_side}")
+        validate.side("--long-side", long_side)
         scale = long_side / max(width, height)
         return max(1, round(width * scale)), max(1, round(height * scale))
     return width, height
@@ -99,9 +101,18 @@ class FileSource:
         loop: bool = False,
         threads: int = 2,
         select: Optional[Callable[[int], bool]] = None,
+        strict: bool = False,
+        on_warning: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.path = str(path)
         self.select = select
+        # Damaged input, as FFmpeg treats it: undecodable packets are skipped (counted, warned about) and a
+        # stream that ends in damage ends there; ``strict`` makes either an InputError instead.
+        self.strict = strict
+        self.on_warning = on_warning
+        self.skipped_packets = 0
+        self.ended_early: Optional[str] = None
+        self.last_time: Optional[float] = None  # seconds of the last frame decoded so far
         self.realtime = realtime
         self.loop = loop
         self.start = start
@@ -141,6 +152,8 @@ class FileSource:
         except av.error.FileNotFoundError:
             raise InputError(f"file not found: {self.path}") from None
         except av.error.FFmpegError as exc:
+            if is_url(self.path):
+                raise InputError(f"cannot open {self.path}: {_reason(exc)}") from None
             raise InputError(f"cannot read {self.path}: not a video file, or corrupt/truncated ({_reason(exc)})") from None
         if not container.streams.video:
             container.close()
@@ -195,19 +208,54 @@ class FileSource:
             except av.error.FFmpegError:
                 pass  # unseekable input: decode from the beginning and drop frames instead
         index = 0
-        try:
-            for frame in self._container.decode(stream):
+        packets = self._container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as exc:  # the container itself is damaged or cut short
+                self._damaged(f"the video ends in damaged or missing data after {index} frames ({_reason(exc)})")
+                self.ended_early = _reason(exc)
+                return
+            try:
+                frames = packet.decode()  # the last (empty) packet flushes the decoder
+            except av.error.FFmpegError as exc:
+                self.skipped_packets += 1
+                at = f" at {float(packet.pts * packet.time_base):.2f} s" if packet.pts is not None else ""
+                self._damaged(f"skipped an undecodable packet{at} after {index} frames ({_reason(exc)})")
+                continue
+            for frame in frames:
                 if frame.pts is None:
                     continue  # cannot be placed in time; FFmpeg gives pts for every sane stream
                 t = frame.pts * frame.time_base
                 if self.start is not None and t < self.start - 1e-9:
                     continue
                 if self.end is not None and t >= self.end - 1e-9:
-                    break
+                    return
                 index += 1
+                self.last_time = float(t)
                 yield frame
-        except av.error.FFmpegError as exc:
-            raise InputError(f"corrupt or truncated video in {self.path} after {index} frames ({_reason(exc)})") from None
+
+    def stopped_short(self) -> Optional[str]:
+        """Why the stream ended before the end its header promises (damage, or a file cut short that FFmpeg
+        reads up to the cut without an error), or None. Call once decoding has finished."""
+        if self.ended_early is not None:
+            return self.ended_early
+        duration = header_duration(self._container, self._stream)
+        if duration is None or self.last_time is None or self.start is not None:
+            return None
+        expected_end = min(duration, self.end) if self.end is not None else duration
+        if self.last_time < expected_end - max(0.5, 0.05 * expected_end):
+            return f"the frames stop at {self.last_time:.1f} s of the {expected_end:.1f} s its header promises"
+        return None
+
+    def _damaged(self, what: str) -> None:
+        """Damage in the input: an InputError with ``strict``, else a warning (the first few of each kind)."""
+        if self.strict:
+            raise InputError(f"corrupt video in {self.path}: {what}; without --strict damaged packets are skipped")
+        if self.on_warning is not None and self.skipped_packets <= MAX_DAMAGE_WARNINGS:
+            self.on_warning(f"{Path(self.path).name}: {what}")
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0

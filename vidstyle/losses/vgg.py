@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import pickle
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -86,9 +88,15 @@ def _read_state(path: Path) -> dict[str, torch.Tensor]:
             from safetensors.torch import load_file
 
             return load_file(str(path))
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's pickle-protocol notes: the error below says it all
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ModelError(f"refusing to load VGG19 weights from {path}: the pickle holds objects other than tensors "
+                         "(unpickling them could run code); use a plain state dict or .safetensors") from None
     except Exception as exc:  # noqa: BLE001 - any failure here means an unusable file
-        raise ModelError(f"cannot read VGG19 weights from {path}: {exc.__class__.__name__}: {exc}") from exc
+        reason = " ".join(str(exc).split())[:200]
+        raise ModelError(f"cannot read VGG19 weights from {path}: {exc.__class__.__name__}: {reason}") from None
     if not isinstance(state, dict):
         raise ModelError(f"{path} does not hold a state dict of VGG19 weights")
     if "state_dict" in state and isinstance(state["state_dict"], dict):

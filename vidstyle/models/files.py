@@ -42,17 +42,18 @@ def metadata_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def save_model(path: str | os.PathLike, network: nn.Module, metadata: dict[str, Any]) -> Path:
+def save_model(path: str | os.PathLike, network: nn.Module, metadata: dict[str, Any], overwrite: bool = True,
+               inputs: tuple = ()) -> Path:
     """Write ``network``'s weights and ``metadata`` to ``path`` (.safetensors) and its sibling .json.
 
     ``metadata`` must hold ``architecture`` and ``arch_params``; ``vidstyle_version`` is filled in.
-    Both files are written atomically (temporary name, then rename).
+    Both files are written atomically (temporary name, then rename). A low-level writer: existing files
+    are replaced unless ``overwrite`` is False (``train`` checks --out before training); neither file is
+    ever written over one of ``inputs``.
     """
     from safetensors.torch import save_file
 
-    out = check_output_path(path)
-    if out.suffix != ".safetensors":
-        raise ModelError(f"model files end in .safetensors, got {out.name}")
+    out = check_model_output(path, inputs, overwrite)
     missing = [k for k in REQUIRED_KEYS if k not in metadata]
     if missing:
         raise ValueError(f"model metadata needs {missing}")
@@ -66,6 +67,18 @@ def save_model(path: str | os.PathLike, network: nn.Module, metadata: dict[str, 
         save_file(tensors, str(tmp), metadata={METADATA_KEY: meta_json})
     with atomic_output(metadata_path(out)) as tmp:
         tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return out
+
+
+def check_model_output(path: str | os.PathLike, inputs: tuple = (), overwrite: bool = False) -> Path:
+    """Check a model output and its sibling .json (see ``check_output_path``) before any work."""
+    out = Path(path)
+    if out.suffix != ".safetensors":
+        raise ModelError(f"model files end in .safetensors, got {out.name}")
+    every_input = tuple(inputs) + tuple(metadata_path(p) for p in inputs
+                                        if isinstance(p, (str, os.PathLike)) and str(p).endswith(".safetensors"))
+    check_output_path(out, inputs=every_input, overwrite=overwrite)
+    check_output_path(metadata_path(out), inputs=every_input, overwrite=overwrite)
     return out
 
 
@@ -126,6 +139,10 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     if raw is None and metadata_path(p).is_file():
         raw = metadata_path(p).read_text()
     if raw is None:
+        checkpoint = (header.get("__metadata__") or {}).get("vidstyle_checkpoint")
+        if checkpoint is not None:
+            raise ModelError(f"{p} is a training checkpoint, not a model: continue the run with `vidstyle train "
+                             f"--resume {p}`; a stopped run saves its model at its --out")
         raise ModelError(f"{p} is a safetensors file without vidstyle metadata (a foreign model?)")
     try:
         meta = json.loads(raw)
@@ -133,12 +150,56 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
         raise ModelError(f"{p}: vidstyle metadata is not valid JSON") from exc
     if not isinstance(meta, dict) or any(k not in meta for k in REQUIRED_KEYS):
         raise ModelError(f"{p}: vidstyle metadata lacks {list(REQUIRED_KEYS)}")
+    if not isinstance(meta["architecture"], str):
+        raise ModelError(f"{p}: the architecture must be a name such as 'fast', got {meta['architecture']!r}")
+    if not isinstance(meta["arch_params"], dict):
+        raise ModelError(f"{p}: arch_params must be a JSON object, got {type(meta['arch_params']).__name__}")
     if meta["architecture"] not in ARCHITECTURES:
         raise ModelError(
             f"{p}: unknown architecture {meta['architecture']!r} (this vidstyle knows {sorted(ARCHITECTURES)}); "
             "a newer vidstyle may be needed"
         )
     return meta
+
+
+def _tensor_shapes(header: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(entry.get("shape") or ()) for name, entry in header.items()
+            if name != "__metadata__" and isinstance(entry, dict)}
+
+
+def build_checked_network(path: str | os.PathLike, meta: dict[str, Any], header: dict[str, Any]) -> nn.Module:
+    """The untrained network the metadata describes, once it is known to match the tensors the header lists
+    (ModelError otherwise), before any weight is read.
+
+    First a check that costs nothing: an integer parameter larger than both the number of tensors and their
+    largest dimension (``blocks=100000`` in a file of 50 small tensors) cannot be right, so nothing that size
+    is ever built. Then the network's tensor names and shapes are compared with the header's.
+    """
+    arch, params = meta["architecture"], meta["arch_params"]
+    shapes = _tensor_shapes(header)
+    largest = max((d for shape in shapes.values() for d in shape), default=0)
+    bound = max(len(shapes), largest)
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not 0 <= value <= bound:
+            raise ModelError(f"{path}: arch_params {key}={value} cannot describe the {len(shapes)} tensors in the "
+                             f"file (none larger than {largest}); the metadata is damaged")
+    try:
+        network = build_network(arch, **stored_arch_params(arch, params))
+    except Exception as exc:  # noqa: BLE001 - any constructor failure means metadata this vidstyle cannot build
+        reason = " ".join(str(exc).split())[:200]
+        raise ModelError(f"{path}: cannot build {arch} with {params}: {reason}") from None
+    expected = {name: tuple(t.shape) for name, t in network.state_dict().items()}
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
+    if missing or unexpected:
+        raise ModelError(f"{path}: weights do not match a {arch} network "
+                         f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    for name, shape in shapes.items():
+        if shape != expected[name]:
+            raise ModelError(f"{path}: tensor {name} has shape {shape}, expected {expected[name]}")
+    return network
 
 
 def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
@@ -153,25 +214,15 @@ def load_model_file(path: str | os.PathLike, device: str | torch.device = "cpu")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     meta = read_metadata(path)
-    try:
-        network = build_network(meta["architecture"], **stored_arch_params(meta["architecture"], meta["arch_params"]))
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot build {meta['architecture']} with {meta['arch_params']}: {exc}") from exc
+    network = build_checked_network(path, meta, read_header(path))
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(f"{path} is corrupt: {exc}") from exc
-    expected = network.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise ModelError(
-            f"{path}: weights do not match a {meta['architecture']} network "
-            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
-        )
     for k, v in state.items():
-        if v.shape != expected[k].shape:
-            raise ModelError(f"{path}: tensor {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}")
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise ModelError(f"{path}: tensor {k} holds NaN or infinite values (a diverged or damaged model); "
+                             "it would draw a black picture")
     network.load_state_dict(state)
     network.eval().requires_grad_(False)
     return LoadedModel(network=network.to(device), metadata=meta, path=path, name=path.stem)

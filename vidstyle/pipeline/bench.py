@@ -20,6 +20,7 @@ from vidstyle.runtime import create_stylizer
 from vidstyle.runtime.threads import available_cores, inference_threads
 from vidstyle.utils.device import cpu_supports_bf16
 from vidstyle.runtime.base import Stylizer
+from vidstyle.utils import validate
 
 DEFAULT_SIZES = ((320, 240), (640, 480), (1280, 720), (1920, 1080))
 ARCH_NAMES = ("fast", "quality")
@@ -53,6 +54,13 @@ class BenchOptions:
     live_seconds: float = 8.0
     live_fps: float = 30.0
     styles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.threads = validate.threads(self.threads)
+        self.runs = validate.integer("--runs", self.runs, 1, 100_000)
+        self.warmup = validate.integer("--warmup", self.warmup, 0, 100_000)
+        self.live_seconds = validate.finite("--live-seconds", self.live_seconds, 0.0, 24 * 3600.0, low_open=True)
+        self.live_fps = validate.finite("live_fps", self.live_fps, 0.0, 1000.0, low_open=True)
 
 
 @dataclass

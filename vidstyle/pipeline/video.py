@@ -14,7 +14,7 @@ from vidstyle.errors import InputError, ModelError, OutputError, VidstyleError
 from vidstyle.io.audio import AudioCopy
 from vidstyle.io.codecs import container_for, resolve_codec
 from vidstyle.io.encoder import EncoderSettings, VideoFileSink
-from vidstyle.io.file import FileSource, parse_size
+from vidstyle.io.file import FileSource, is_url, parse_size
 from vidstyle.io.folder import ImageFolderSink
 from vidstyle.models.registry import temporal_model
 from vidstyle.pipeline.modes import TEMPORAL_MODES
@@ -22,6 +22,7 @@ from vidstyle.pipeline.runner import OrderedPipeline, PipelineStats
 from vidstyle.runtime import create_stylizer
 from vidstyle.runtime.base import Stylizer
 from vidstyle.types import Frame
+from vidstyle.utils import validate
 from vidstyle.utils.device import resolve_device
 from vidstyle.utils.files import atomic_output, check_output_path
 
@@ -41,6 +42,9 @@ class VideoOptions:
     long_side / size: process (and write) at another resolution; size is (width, height) or "WxH".
     start / end: cut, in seconds of the input. audio: copy the input's audio.
     keep_partial: on Ctrl-C or an error, finish and keep a playable file of what was done.
+    strict: stop at the first damaged packet of the input (InputError) instead of skipping it, as FFmpeg does
+        by default: undecodable packets are skipped with a warning (counted in the result) and a file that
+        ends in damaged or missing data is stylized up to there.
     overwrite: replace an existing output (never the input).
     temporal: none | smooth (flow-guided blending after the network, strength ``smooth_blend``)
         | trained (the model's temporal variant) | optimize (offline optimisation, needs ``style``).
@@ -55,8 +59,8 @@ class VideoOptions:
     device: str = "auto"
     strength: float = 1.0
     threads: Optional[int] = None
-    codec: str = "auto"
     precision: str = "auto"
+    codec: str = "auto"
     crf: Optional[int] = None
     preset: Optional[str] = None
     encode_threads: int = 1
@@ -79,6 +83,7 @@ class VideoOptions:
     queue_size: int = 8
     batch_size: Optional[int] = None
     runtime_options: dict = field(default_factory=dict)
+    strict: bool = False
 
 
 @dataclass
@@ -97,6 +102,8 @@ class VideoResult:
     audio_transcoded: bool = False
     cropped_to_even: bool = False
     interrupted: bool = False
+    packets_skipped: int = 0  # undecodable input packets left out (their frames are missing)
+    ended_early: Optional[str] = None  # why the input stopped before its end (damaged or cut-short data)
 
 
 def _options(options: dict) -> VideoOptions:
@@ -111,7 +118,29 @@ def _options(options: dict) -> VideoOptions:
         opts.size = parse_size(opts.size)
     if opts.size is not None and opts.long_side is not None:
         raise InputError("give --size or --long-side, not both")
+    validate_video_options(opts)
     return opts
+
+
+def validate_video_options(opts: VideoOptions) -> None:
+    """InputError for any option outside its range (NaN, negative, absurd sizes), before any work."""
+    opts.strength = validate.finite("--strength", opts.strength, 0.0, 1.0)
+    opts.threads = validate.threads(opts.threads)
+    opts.crf = validate.optional_integer("--crf", opts.crf, low=0, high=63)
+    opts.long_side = validate.optional_integer("--long-side", opts.long_side, low=1, high=validate.MAX_SIDE)
+    if opts.size is not None:
+        opts.size = validate.frame_size("--size", *opts.size)
+    opts.start = validate.optional_finite("--start", opts.start, low=0.0)
+    opts.end = validate.optional_finite("--end", opts.end, low=0.0, low_open=True)
+    if opts.start is not None and opts.end is not None and opts.end <= opts.start:
+        raise InputError(f"--end ({opts.end:g}) must be after --start ({opts.start:g})")
+    opts.smooth_blend = validate.optional_finite("--smooth-blend", opts.smooth_blend, low=0.0, high=1.0, high_open=True)
+    opts.passes = validate.optional_integer("--passes", opts.passes, low=1, high=100)
+    opts.steps = validate.optional_integer("--steps", opts.steps, low=0)
+    opts.batch_size = validate.optional_integer("--batch", opts.batch_size, low=1, high=256)
+    opts.queue_size = validate.integer("queue_size", opts.queue_size, low=1)
+    opts.encode_threads = validate.threads(opts.encode_threads, "encode_threads")
+    opts.decode_threads = validate.threads(opts.decode_threads, "decode_threads")
 
 
 def make_stylizer(model: Any, opts: VideoOptions) -> Stylizer:
@@ -147,7 +176,8 @@ def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
     if opts.size is not None:
         raise InputError("--temporal optimize takes --long-side, not --size")
     optimize_options = OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None})
-    report = render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress) or {}
+    report = render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress,
+                                    overwrite=opts.overwrite) or {}
     frames = int(report.get("frames", 0))
     seconds = float(report.get("seconds", 0.0))
     width, height = (report.get("size") or [0, 0])[:2]
@@ -199,20 +229,18 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **
     for bad input; KeyboardInterrupt propagates after the cleanup.
     """
     opts = _options(options)
-    src_path, dst_path = Path(src), Path(dst)
+    # A URL stays a string: Path would collapse its "//".
+    src_path: Any = str(src) if is_url(src) else Path(src)
+    dst_path = Path(dst)
     is_folder_output = dst_path.suffix == ""
     if not is_folder_output:
         container_for(dst_path)  # an unsupported extension fails before any work
         resolve_codec(dst_path, opts.codec)
-    if src_path.exists() and dst_path.exists() and src_path.resolve() == dst_path.resolve():
-        raise OutputError(f"refusing to overwrite the input file {src_path}")
-    if dst_path.exists() and not opts.overwrite:
-        raise OutputError(f"{dst_path} already exists; pass --overwrite to replace it")
-    check_output_path(dst_path, inputs=(src_path,))
+    check_output_path(dst_path, inputs=(src_path, opts.style), overwrite=opts.overwrite, folder=is_folder_output)
 
     if opts.temporal == "optimize":
-        if not src_path.exists():
-            raise InputError(f"file not found: {src_path}")
+        if is_url(src_path) or not src_path.exists():
+            raise InputError(f"file not found: {src_path} (--temporal optimize reads a local file)")
         return _render_optimized(src_path, dst_path, opts)
 
     on_gpu = _runs_on_gpu(model, opts)
@@ -222,7 +250,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **
         opts.batch_size = 1
     source = FileSource(
         src_path, size=opts.size, long_side=opts.long_side, start=opts.start, end=opts.end,
-        threads=opts.decode_threads,
+        threads=opts.decode_threads, strict=opts.strict, on_warning=_warn,
     )
     try:
         if opts.temporal == "trained":
@@ -232,12 +260,37 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **
         if opts.temporal == "smooth":
             post = _smooth_post(opts)
         try:
+            _fit_frames_in_memory(source.info.width, source.info.height, stylizer, opts)
             return _run(source, stylizer, post, src_path, dst_path, opts, is_folder_output)
         finally:
             if stylizer is not model:
                 stylizer.close()
     finally:
         source.close()
+
+
+# Frames held besides the two queues and a batch: the source's and the encoder's own, the one being written.
+FRAMES_IN_FLIGHT = 4
+# Bytes per pixel of --temporal smooth: optical flow both ways, its warps and masks (float32).
+SMOOTH_BYTES_PER_PIXEL = 64
+
+
+def _fit_frames_in_memory(width: int, height: int, stylizer: Stylizer, opts: VideoOptions) -> None:
+    """Shorten the queues for very large frames, then refuse (naming the limit) a render that would still need
+    more memory than allowed: decoded and stylized frames in flight, the network's call, the flow blending."""
+    limit = validate.memory_limit()
+    frame = width * height * 3
+    # The queues may take a quarter of the limit; two frames each at least.
+    opts.queue_size = max(2, min(opts.queue_size, int(limit / 4 / (2 * frame))))
+    needed = (frame * (2 * opts.queue_size + opts.batch_size + FRAMES_IN_FLIGHT)
+              + stylizer.peak_bytes(height, width, opts.batch_size)
+              + (width * height * SMOOTH_BYTES_PER_PIXEL if opts.temporal == "smooth" else 0))
+    validate.check_memory(needed, f"stylizing {width}x{height} frames",
+                          "use --long-side or --size to process them smaller")
+
+
+def _warn(message: str) -> None:
+    print(f"vidstyle: warning: {message}", file=sys.stderr)
 
 
 def _process_function(stylizer: Stylizer, post: Optional[PostProcessor]) -> Callable[[list[Frame]], list[Frame]]:
@@ -268,7 +321,9 @@ def _run(
 
     bar = _progress_bar(info.frame_count, opts.progress)
     interrupted = False
-    with atomic_output(dst_path, keep_partial=opts.keep_partial) as tmp:
+    # The partial output gets the final name only once it is finished and playable (never on a full disk).
+    finished_partial: list[bool] = []
+    with atomic_output(dst_path, keep_partial=lambda: bool(finished_partial)) as tmp:
         audio = None
         if opts.audio and info.has_audio and not is_folder_output:
             audio = AudioCopy(src_path, start=opts.start, end=opts.end, shift=shift)
@@ -298,9 +353,15 @@ def _run(
             if bar is not None:
                 bar.close()
             if opts.keep_partial and sink.frames_written > 0:
-                sink.close(audio_until_video_end=True)  # playable file of what was done
-                if interrupted:
-                    print(f"vidstyle: kept {sink.frames_written} frames in {dst_path}", file=sys.stderr)
+                try:
+                    sink.close(audio_until_video_end=True)  # playable file of what was done
+                except BaseException:
+                    sink.abort()
+                    print(f"vidstyle: the partial output could not be finished; nothing kept at {dst_path}",
+                          file=sys.stderr)
+                    raise
+                finished_partial.append(True)
+                print(f"vidstyle: kept {sink.frames_written} frames in {dst_path}", file=sys.stderr)
             else:
                 sink.abort()
             raise
@@ -324,6 +385,8 @@ def _run(
         audio_transcoded=bool(audio and audio.transcoded),
         cropped_to_even=getattr(sink, "cropped", False),
         interrupted=interrupted,
+        packets_skipped=source.skipped_packets,
+        ended_early=source.stopped_short(),
     )
 
 

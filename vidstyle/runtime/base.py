@@ -8,6 +8,21 @@ import numpy as np
 
 from vidstyle.models.styles import StyleMix, mix_vector, model_style_mix
 
+# The networks' reflection padding and instance norm need a few pixels at 1/4 resolution: smaller frames are
+# mirrored out to this size before the network and cropped back after (1x1, 2x3 ... work like any frame).
+MIN_NETWORK_SIDE = 16
+
+
+def pad_to_network_size(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same image mirrored out (at the bottom and right) to MIN_NETWORK_SIDE on each
+    side when it is smaller; crop the stylized result back with ``[:H, :W]``."""
+    h, w = image.shape[:2]
+    if h >= MIN_NETWORK_SIDE and w >= MIN_NETWORK_SIDE:
+        return image
+    return np.pad(image, ((0, max(0, MIN_NETWORK_SIDE - h)), (0, max(0, MIN_NETWORK_SIDE - w)), (0, 0)),
+                  mode="symmetric")
+
+
 class Stylizer(ABC):
     """Turns (H, W, 3) uint8 RGB images into stylized (H, W, 3) uint8 RGB images of the same size.
 
@@ -23,6 +38,9 @@ class Stylizer(ABC):
     # Numeric precision the backend runs in, and the bf16-vs-fp32 check behind precision="auto".
     precision: str = "fp32"
     precision_check: dict | None = None
+    # Float32 bytes of the network's largest activation per frame pixel (runtime.tiling), set by
+    # create_stylizer (0: unknown). A backend holds about two such activations at once.
+    activation_bytes_per_pixel: float = 0.0
     # A multi-style model's style names (empty for a one-style model) and the mix now in use.
     styles: list[str] = []
     style_mix: dict[str, float] = {}
@@ -47,6 +65,11 @@ class Stylizer(ABC):
             self.style_input = StyleInput(styles)
             self.styles = list(styles)
             self.style_mix = dict(self.style_input.mix)
+
+    def peak_bytes(self, height: int, width: int, frames: int = 1) -> float:
+        """Memory one call on ``frames`` frames of ``height`` × ``width`` is estimated to allocate (the uint8
+        frames in and out, the activations): commands check it against the memory limit before loading."""
+        return frames * height * width * (6.0 + 2.0 * self.activation_bytes_per_pixel)
 
     @abstractmethod
     def stylize(self, image: np.ndarray) -> np.ndarray:
@@ -91,12 +114,13 @@ class BatchGraphStylizer(Stylizer):
         """(B, H, W, 3) uint8 RGB -> (B, H, W, 3) uint8 RGB."""
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
-        return self._run(np.ascontiguousarray(image)[None])[0]
+        h, w = image.shape[:2]
+        return self._run(np.ascontiguousarray(pad_to_network_size(image))[None])[0][:h, :w]
 
     def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
         if not images:
             return []
-        if all(im.shape == images[0].shape for im in images):
+        if all(im.shape == images[0].shape for im in images) and min(images[0].shape[:2]) >= MIN_NETWORK_SIDE:
             return list(self._run(np.stack(images)))
         return [self.stylize(im) for im in images]
 

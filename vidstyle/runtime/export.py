@@ -114,23 +114,29 @@ def export_onnx(
     opset: int = 17,
     uint8_io: bool = False,
     strength: float = 1.0,
+    overwrite: bool = False,
+    inputs: tuple = (),
 ) -> Path:
-    """Write ``network`` to ``path`` as ONNX (dynamic batch/height/width); see :func:`onnx_bytes`."""
-    out = check_output_path(path)
+    """Write ``network`` to ``path`` as ONNX (dynamic batch/height/width); see :func:`onnx_bytes`.
+
+    An existing ``path`` is replaced only with ``overwrite``; one of ``inputs`` (the model file) never.
+    """
+    out = check_output_path(path, inputs=inputs, overwrite=overwrite)
     data = onnx_bytes(network, opset=opset, uint8_io=uint8_io, strength=strength)
     with atomic_output(out) as tmp:
         tmp.write_bytes(data)
     return out
 
 
-def export_torchscript(network: nn.Module, path: str | os.PathLike, uint8_io: bool = False, strength: float = 1.0) -> Path:
+def export_torchscript(network: nn.Module, path: str | os.PathLike, uint8_io: bool = False, strength: float = 1.0,
+                       overwrite: bool = False, inputs: tuple = ()) -> Path:
     """Write ``network`` to ``path`` as a TorchScript file (scripted, else traced).
 
     Scripting keeps Python control flow (padding of odd sizes) exact for every input size;
     tracing is the fallback for networks that TorchScript cannot compile.
-    Input/output layouts as in :func:`onnx_bytes`.
+    Input/output layouts as in :func:`onnx_bytes`; ``overwrite`` and ``inputs`` as in :func:`export_onnx`.
     """
-    out = check_output_path(path)
+    out = check_output_path(path, inputs=inputs, overwrite=overwrite)
     module = _prepared(network, uint8_io, strength)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

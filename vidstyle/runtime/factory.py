@@ -141,6 +141,16 @@ def _backend_stylizer(network: nn.Module, backend: str, device: torch.device, op
     return OpenVINOStylizer(network, device, strength=strength, threads=threads, precision=precision)
 
 
+def _activation_bytes(network: nn.Module) -> float:
+    """The network's largest activation in float32 bytes per pixel, for memory estimates (0: cannot probe)."""
+    from vidstyle.runtime.tiling import activation_bytes_per_pixel
+
+    try:
+        return activation_bytes_per_pixel(network)
+    except Exception:  # noqa: BLE001 - a network that needs more than a frame (a style input): no estimate
+        return 0.0
+
+
 def create_stylizer(
     model: Any,
     backend: str = "auto",
@@ -187,6 +197,7 @@ def create_stylizer(
     # With long_side the strength blend happens at full resolution, outside the network graph.
     inner_strength = opts.strength if opts.long_side is None else 1.0
     stylizer = _backend_stylizer(network, chosen, dev, opts, inner_strength)
+    stylizer.activation_bytes_per_pixel = _activation_bytes(network)
 
     tile = opts.tile
     if tile == "auto":
@@ -200,6 +211,7 @@ def create_stylizer(
         tiled = TiledStylizer(network, dev, strength=inner_strength, tile=int(tile), overlap=opts.tile_overlap,
                               stats_max_pixels=within_budget, threads=inference_threads(opts.threads),
                               engine="openvino" if chosen == "openvino" else "torch", precision=stylizer.precision)
+        tiled.activation_bytes_per_pixel = stylizer.activation_bytes_per_pixel
         stylizer = LargeFrameStylizer(stylizer, tiled, above_pixels=above)
     if opts.long_side is not None:
         from vidstyle.runtime.scaling import ScaledStylizer

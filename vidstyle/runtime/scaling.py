@@ -60,5 +60,10 @@ class ScaledStylizer(Stylizer):
         small = self.inner.stylize_batch([self._shrink(im) for im in images])
         return [self._restore(im, s) for im, s in zip(images, small)]
 
+    def peak_bytes(self, height: int, width: int, frames: int = 1) -> float:
+        small_w, small_h = scaled_size(width, height, self.long_side)
+        # The full-size frames in and out, the resized result and the float blend, beside the inner call.
+        return self.inner.peak_bytes(small_h, small_w, frames) + frames * height * width * 21.0
+
     def close(self) -> None:
         self.inner.close()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+from vidstyle.utils import validate
+
 
 def available_cores() -> int:
     """CPU cores this process may run on (respects taskset/cgroup affinity)."""
@@ -21,11 +23,7 @@ def inference_threads(requested: int | None = None) -> int:
     call (ONNX Runtime and OpenMP spin by default), which is what would starve those threads.
     """
     if requested is not None:
-        if requested < 1:
-            from vidstyle.errors import InputError
-
-            raise InputError(f"--threads must be at least 1, got {requested}")
-        return int(requested)
+        return validate.threads(requested)
     return available_cores()
 
 

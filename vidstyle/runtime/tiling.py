@@ -209,6 +209,11 @@ class OpenVINOTileEngine:
         return self.tile_model.infer([np.ascontiguousarray(tile)[None], *([] if style is None else [style]), *stats])[0][0]
 
 
+# Bytes per frame pixel of a tiled frame outside the network: uint8 in and out (6), float32 accumulator and
+# weight (16), and the temporaries of the final rounding and blend (24).
+TILED_BYTES_PER_PIXEL = 46.0
+
+
 class TiledStylizer(Stylizer):
     """Stylizes a frame in ``tile``×``tile`` tiles that overlap by ``overlap`` pixels.
 
@@ -280,6 +285,13 @@ class TiledStylizer(Stylizer):
         acc /= np.maximum(weight, 1e-6)
         return blend(image, np.clip(acc + 0.5, 0, 255).astype(np.uint8), self.strength)
 
+    def peak_bytes(self, height: int, width: int, frames: int = 1) -> float:
+        """One frame at a time: the uint8 frame in and out, the float32 accumulators and the final blend's
+        temporaries (TILED_BYTES_PER_PIXEL), and the larger of the statistics pass and one tile's activations."""
+        stats = min(height * width, self.stats_max_pixels or self.stats_long_side ** 2)
+        per_pixel = 6.0 + 2.0 * self.activation_bytes_per_pixel
+        return height * width * TILED_BYTES_PER_PIXEL + max(stats, self.tile ** 2) * per_pixel
+
     def close(self) -> None:
         self.engine = None
 
@@ -348,6 +360,11 @@ class LargeFrameStylizer(Stylizer):
         if images and all(im.shape[0] * im.shape[1] <= self.above_pixels for im in images):
             return self.fast.stylize_batch(images)
         return [self.stylize(im) for im in images]
+
+    def peak_bytes(self, height: int, width: int, frames: int = 1) -> float:
+        if height * width > self.above_pixels:
+            return self.tiled.peak_bytes(height, width)  # tiled frames go one at a time
+        return self.fast.peak_bytes(height, width, frames)
 
     def close(self) -> None:
         self.fast.close()

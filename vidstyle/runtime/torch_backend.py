@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from vidstyle.models.styles import network_styles
-from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.base import MIN_NETWORK_SIDE, Stylizer, pad_to_network_size
 from vidstyle.runtime.graph import Uint8Graph, frames_to_tensor
 from vidstyle.runtime.rewrite import fold_upsampling
 from vidstyle.runtime.threads import configure_torch_threads
@@ -94,10 +94,14 @@ class TorchStylizer(Stylizer):
         self._style.copy_(torch.from_numpy(self.style_input.vector))
 
     def stylize(self, image: np.ndarray) -> np.ndarray:
-        out = self._infer(frames_to_tensor([image], self.device, pin=self.device.type == "cuda"))
-        return out[0].cpu().numpy()
+        h, w = image.shape[:2]
+        padded = pad_to_network_size(image)
+        out = self._infer(frames_to_tensor([padded], self.device, pin=self.device.type == "cuda"))
+        return out[0, :h, :w].cpu().numpy()
 
     def stylize_batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if any(min(im.shape[:2]) < MIN_NETWORK_SIDE for im in images):
+            return [self.stylize(im) for im in images]
         return list(self.stylize_stream(images))
 
     def stylize_stream(self, images: Iterable[np.ndarray]) -> Iterator[np.ndarray]:

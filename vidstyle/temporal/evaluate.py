@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
+from pathlib import Path
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
 
@@ -27,8 +29,13 @@ from vidstyle.flow.estimate import FlowConfig, FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
 from vidstyle.flow.warp import warp_image
 from vidstyle.losses import GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS, VGG19Features, content_loss, gram_matrix, style_loss
+from vidstyle.utils import validate
 from vidstyle.utils.device import resolve_device
 from vidstyle.utils.image import load_image, resize_long_side, to_tensor
+
+
+# Frames smaller than this on a side are refused: VGG19's pooling and DIS flow need some room.
+MIN_FRAME_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,12 @@ class EvaluationOptions:
     loss_every: int = 1
     loss_long_side: int = 384
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        validate.finite("--flow-scale", self.flow_scale, 0.0, 1.0, low_open=True)
+        validate.optional_integer("--max-frames", self.max_frames, low=2)
+        validate.integer("--loss-every", self.loss_every, 1)
+        validate.side("loss_long_side", self.loss_long_side, MIN_FRAME_SIDE)
 
 
 def warping_error_map(stylized_prev: np.ndarray, stylized_cur: np.ndarray, flow_cur_to_prev: np.ndarray) -> np.ndarray:
@@ -171,11 +184,15 @@ def evaluate_frames(
     style: np.ndarray | None = None,
     options: EvaluationOptions | None = None,
     losses: bool = True,
+    progress: bool = False,
+    total: int | None = None,
 ) -> dict:
-    """Evaluate paired frame sequences ((H, W, 3) uint8 RGB). See :func:`evaluate_temporal` for the result."""
+    """Evaluate paired frame sequences ((H, W, 3) uint8 RGB). See :func:`evaluate_temporal` for the result.
+
+    progress: a progress bar with an ETA on stderr, counting to ``total`` frames (when known).
+    """
     options = options or EvaluationOptions()
-    if options.loss_every < 1:
-        raise ValueError("loss_every must be >= 1")
+    bar = None
     meter = WarpingErrorMeter(FlowConfig(preset=options.flow_preset, scale=options.flow_scale), options.motion_boundaries)
     quality = StyleContentMeter(style, options.loss_long_side, options.device) if losses else None
     count = 0
@@ -186,11 +203,22 @@ def evaluate_frames(
         if original is None or styl is None:
             longer = "original" if styl is None else "stylized"
             raise InputError(f"the videos differ in length: the {longer} one has more than {count} frames")
+        if count == 0 and min(*styl.shape[:2], *original.shape[:2]) < MIN_FRAME_SIDE:
+            raise InputError(f"frames of {original.shape[1]}x{original.shape[0]} (stylized {styl.shape[1]}x"
+                             f"{styl.shape[0]}) are too small to measure: at least {MIN_FRAME_SIDE}x{MIN_FRAME_SIDE}")
+        if progress and bar is None:  # once the first pair passed its checks: a refusal prints no bar
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="frame", desc="evaluating", file=sys.stderr, dynamic_ncols=True)
         meter.update(original, styl)
         if quality is not None and count % options.loss_every == 0:
             quality.update(original, styl)
         size = (int(styl.shape[1]), int(styl.shape[0]))
         count += 1
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
     if count < 2:
         raise InputError(f"need at least two frames to measure temporal consistency, got {count}")
     result = {
@@ -221,9 +249,14 @@ def evaluate_temporal(
     stylized_path: str | os.PathLike,
     style: str | os.PathLike | np.ndarray | None = None,
     options: EvaluationOptions | None = None,
+    progress: bool = False,
     **changes,
 ) -> dict:
     """Warping error and style/content losses of a stylized video against its original.
+
+    The two videos' lengths are compared from their headers first, so a mismatch is reported before any
+    frame is processed (an exact mismatch the headers cannot show is still caught while reading).
+    progress: a progress bar with an ETA on stderr.
 
     Args:
         original_path, stylized_path: video files with the same frames in the same order
@@ -239,4 +272,28 @@ def evaluate_temporal(
     if changes:
         options = EvaluationOptions(**{**asdict(options), **changes})
     style_image = load_image(style) if isinstance(style, (str, os.PathLike)) else style
-    return evaluate_frames(read_video_frames(original_path), read_video_frames(stylized_path), style_image, options)
+    total = _matching_length(original_path, stylized_path, options.max_frames)
+    return evaluate_frames(read_video_frames(original_path), read_video_frames(stylized_path), style_image, options,
+                           progress=progress, total=total)
+
+
+def _matching_length(original_path: str | os.PathLike, stylized_path: str | os.PathLike,
+                     max_frames: int | None) -> int | None:
+    """The frames to evaluate by the headers (None when a header does not say); InputError when the two
+    headers' frame counts differ by more than the one frame a duration-based estimate may be off."""
+    from vidstyle.io.file import FileSource
+
+    counts = []
+    for path in (original_path, stylized_path):
+        with FileSource(path) as source:
+            counts.append(source.info.frame_count)
+    if None in counts:
+        return max_frames
+    original, stylized = counts
+    if max_frames is not None:
+        original, stylized = min(original, max_frames), min(stylized, max_frames)
+    if abs(original - stylized) > 1:
+        raise InputError(f"the videos differ in length: {Path(original_path).name} has {counts[0]} frames, "
+                         f"{Path(stylized_path).name} {counts[1]} (by their headers); evaluate a stylized copy of "
+                         "the same clip, or --max-frames")
+    return min(original, stylized)

@@ -322,8 +322,11 @@ def render_optimized_video(
     style: StyleInput,
     options: OptimizeOptions | None = None,
     progress: bool | ProgressCallback = True,
+    overwrite: bool = False,
 ) -> dict:
     """Render ``src`` into ``dst`` with the temporally consistent optimisation of Ruder et al. 2016.
+
+    An existing ``dst`` is replaced only with ``overwrite`` (never ``src`` or the style image).
 
     style: a style image path or an (H, W, 3) uint8 RGB array.
     progress: True prints one line per frame (frames done, ETA) on stderr; a callable receives a
@@ -336,7 +339,7 @@ def render_optimized_video(
     src, dst = Path(src), Path(dst)
     if not src.is_file():
         raise InputError(f"file not found: {src}")
-    check_output_path(dst, inputs=(src,))
+    check_output_path(dst, inputs=(src, style if isinstance(style, (str, os.PathLike)) else None), overwrite=overwrite)
     style_image = as_uint8_image(style, "style")
 
     frames = _read_frames(src, options)

@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from vidstyle.errors import DeviceError, InputError, OutputError
+from vidstyle.errors import DeviceError, InputError
 from vidstyle.io.codecs import container_for
 from vidstyle.pipeline.live.blend import BLEND_STEP
 from vidstyle.pipeline.live.mailbox import LatestFrame, capture_into
@@ -33,6 +33,8 @@ from vidstyle.pipeline.live.recorder import Recorder
 from vidstyle.pipeline.live.sources import FittedSource, open_live_source
 from vidstyle.pipeline.live.view import FIT_MODES, Fit, blend, overlay_lines, split_view
 from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
+from vidstyle.utils import validate
+from vidstyle.utils.files import check_output_path
 
 TEMPORAL_MODES = LIVE_TEMPORAL_MODES
 # Frames up to this many pixels stay far below the runtime's tiling memory budget, so live models skip
@@ -85,6 +87,7 @@ class LiveOptions:
     display: bool = True
     frames: Optional[int] = None
     record: Optional[str] = None
+    overwrite: bool = False  # replace an existing --record file (never the camera's own file)
     virtual_cam: bool = False
     mirror: bool = False
     temporal: str = "none"
@@ -173,6 +176,18 @@ def _key_name(code: int) -> str:
     return {KEY_ESC: "Esc", 32: "space"}.get(code, chr(code) if 32 < code < 127 else str(code))
 
 
+def _check_numbers(opts: LiveOptions) -> None:
+    """InputError for a NaN, negative or absurd number among the options (see vidstyle.utils.validate)."""
+    opts.strength = validate.finite("--strength", opts.strength, 0.0, 1.0)
+    opts.fps = validate.optional_finite("--fps", opts.fps, low=0.0, high=1000.0, low_open=True)
+    opts.frames = validate.optional_integer("--frames", opts.frames, low=1)
+    opts.threads = validate.threads(opts.threads)
+    opts.smooth_blend = validate.optional_finite("--smooth-blend", opts.smooth_blend, low=0.0, high=1.0,
+                                                 high_open=True)
+    if opts.size is not None:
+        opts.size = validate.frame_size("--size", *opts.size)
+
+
 def _check_options(opts: LiveOptions) -> None:
     if opts.temporal not in TEMPORAL_MODES:
         raise InputError(f"live --temporal supports {', '.join(TEMPORAL_MODES)}, not {opts.temporal!r}")
@@ -180,11 +195,12 @@ def _check_options(opts: LiveOptions) -> None:
         raise InputError(f"--fit must be one of {', '.join(FIT_MODES)}, not {opts.fit!r}")
     if not opts.models:
         raise InputError("give at least one --model")
+    _check_numbers(opts)
     if opts.record:
         container_for(opts.record)
-        out_dir = Path(opts.record).parent if str(Path(opts.record).parent) else Path(".")
-        if not out_dir.is_dir():
-            raise OutputError(f"output folder does not exist: {out_dir}")
+        # The output rule of every command: never the camera's own file, an existing one only with overwrite.
+        camera = opts.camera if isinstance(opts.camera, (str, os.PathLike)) else None
+        check_output_path(opts.record, inputs=(camera,), overwrite=opts.overwrite)
     if opts.display:
         from vidstyle.io.window import display_available
 
