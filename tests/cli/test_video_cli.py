@@ -64,7 +64,6 @@ def test_threads_option_sets_the_inference_threads_and_rejects_zero(tmp_path, mo
         (lambda p, m: ["video", str(p / "notvideo.mp4"), str(p / "o.mp4"), "--model", m], "cannot read"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--temporal", "trained"], "temporal"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--model", m, "--start", "50"], "no decodable"),
-        (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4")], "--model is required"),
         (lambda p, m: ["video", str(p / "in.mp4"), str(p / "o.mp4"), "--temporal", "optimize"], "needs --style"),
     ],
 )
