@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vidstyle: error: out of memory; try a smaller size ({MEMORY_LIMIT_ENV} sets what vidstyle plans for)",
               file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # torch.cuda.OutOfMemoryError and the backends' own out-of-memory errors
+        if "out of memory" not in str(exc).lower():
+            raise
+        print("vidstyle: error: the device ran out of memory; try a smaller size or --batch", file=sys.stderr)
+        return 2
     return int(code or 0)
 
 

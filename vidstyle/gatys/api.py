@@ -17,6 +17,7 @@ from vidstyle.gatys.engine import GatysEngine, LossTerms
 from vidstyle.gatys.options import MIN_SIDE, GatysOptions, options_from
 from vidstyle.utils.color import luminance, recolor
 from vidstyle.utils import validate
+from vidstyle.utils.device import resolve_device
 from vidstyle.utils.files import check_output_path
 from vidstyle.utils.image import (
     IMAGE_EXTENSIONS,
@@ -149,7 +150,8 @@ def stylize_image(
         _check_short_side(content_full, long_side, "the content image")
         for image in styles_full:
             _check_short_side(image, max(1, round(long_side * opts.style_scale)), "a style image")
-    _check_memory(content_full, styles_full, opts)
+    if (engine.device if engine is not None else resolve_device(opts.device)).type == "cpu":
+        _check_memory(content_full, styles_full, opts)  # on a GPU the activations live in its own memory
     if opts.init not in ("content", "noise"):
         load_image(opts.init)  # fail early on an unreadable init image
     if opts.seed is not None:

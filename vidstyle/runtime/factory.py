@@ -197,7 +197,8 @@ def create_stylizer(
     # With long_side the strength blend happens at full resolution, outside the network graph.
     inner_strength = opts.strength if opts.long_side is None else 1.0
     stylizer = _backend_stylizer(network, chosen, dev, opts, inner_strength)
-    stylizer.activation_bytes_per_pixel = _activation_bytes(network)
+    # Activations count against host memory only on the CPU (a GPU holds its own).
+    stylizer.activation_bytes_per_pixel = _activation_bytes(network) if dev.type == "cpu" else 0.0
 
     tile = opts.tile
     if tile == "auto":

@@ -8,6 +8,7 @@ from typing import Any, Optional
 from vidstyle.errors import InputError
 from vidstyle.models import ARCHITECTURES, full_arch_params
 from vidstyle.utils import validate
+from vidstyle.utils.device import resolve_device
 
 # Loss layers. Style: Johnson et al. 2016 (relu1_2 … relu4_3). Content: relu2_2 as in pytorch/examples
 # fast_neural_style: a shallow content layer keeps edges and shapes, so the photo stays recognisable.
@@ -118,7 +119,9 @@ class TrainConfig:
         self.seed = v.integer("--seed", self.seed, 0, 2**63 - 1)
         self.threads = v.threads(self.threads)
         pool = self.video_pairs * 11 * self.size ** 2 if self.video_data is not None else 0
-        step = self.batch * self.size ** 2 * TRAIN_BYTES_PER_PIXEL * (1.25 if self.temporal else 1.0)
+        # A step's activations count against host memory on the CPU only (a GPU holds its own).
+        on_cpu = resolve_device(self.device).type == "cpu"
+        step = self.batch * self.size ** 2 * TRAIN_BYTES_PER_PIXEL * (1.25 if self.temporal else 1.0) * on_cpu
         v.check_memory(step + pool, f"training at --size {self.size} with --batch {self.batch}"
                        + (f" and --video-pairs {self.video_pairs}" if pool else ""),
                        "use a smaller --size or --batch")
