@@ -246,7 +246,8 @@ class FileSource:
         if duration is None or self.last_time is None or self.start is not None:
             return None
         expected_end = min(duration, self.end) if self.end is not None else duration
-        if self.last_time < expected_end - max(0.5, 0.05 * expected_end):
+        # A margin for audio that outlasts the video (the container's duration covers every stream).
+        if self.last_time < expected_end - max(1.0, 0.1 * expected_end):
             return f"the frames stop at {self.last_time:.1f} s of the {expected_end:.1f} s its header promises"
         return None
 
