@@ -198,6 +198,11 @@ def check_screenshot(browser: Browser, element_id: str, path, attempts: int = 5)
             found.append((read_frame_index(crop), read_frame_index(frame), round(float(moved / flat), 2)))
             if found[-1][0] == found[-1][1] and moved < 0.3 * flat:
                 return
+        # On a busy machine the stream moves on between the two grabs: a screenshot of a frame between them is
+        # the live stream too (the barcode counts up).
+        shown, first, last = read_frame_index(crop), read_frame_index(before), read_frame_index(after)
+        if None not in (shown, first, last) and first <= shown <= last:
+            return
     raise AssertionError(f"the screenshot does not show the stream (index shown, index grabbed, difference): {found}")
 
 
