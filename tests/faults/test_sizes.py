@@ -13,6 +13,7 @@ from PIL import Image
 from tests.faults.corpus import Snapshot, assert_refused, frames_of, image_array, partial_files, run_cli, write_image
 from vidstyle.io.synthetic import write_test_clip
 from vidstyle.utils.image import load_image
+from vidstyle.utils.validate import format_bytes, memory_limit
 
 
 def png_with_header(path: Path, width: int, height: int, rows: int = 4) -> Path:
@@ -111,7 +112,7 @@ def test_huge_requested_sizes_are_refused_naming_the_limit(tmp_path, capsys, tin
         args = ("stylize", photo, tmp_path / "o.png", "--model", tiny_model, "--long-side", "16000")
     else:
         args = ("image", photo, painting, tmp_path / "o.png", "--size", "8000", "--quiet")
-    assert_refused(run_cli(capsys, *args), "more than the limit of 3.0 GB")
+    assert_refused(run_cli(capsys, *args), f"more than the limit of {format_bytes(memory_limit())}")
     assert not (tmp_path / "o.png").exists()
 
 

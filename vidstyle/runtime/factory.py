@@ -50,9 +50,10 @@ class RuntimeOptions:
     tile: int | str | None = "auto"
     tile_overlap: int = 128
     tile_above_pixels: int | None = None
-    # Inference memory allowed per frame before tiling: with ~0.6 GB of libraries this keeps a
-    # 3840×2160 quality-model render under 4 GB (measured 4.8 GB untiled).
-    tile_memory_budget: float = 2.0 * 2**30
+    # Inference memory allowed per frame before tiling (and the size of the tiled statistics pass): 1920×1080
+    # runs untiled with every model, and a 3840×2160 quality-model video, frames in flight included, stays
+    # within the memory limit (vidstyle.utils.validate) and under 4 GB (measured 4.8 GB untiled).
+    tile_memory_budget: float = 1.5 * 2**30
     compile: bool = False
     batch_size: int = 4
     style: str | dict | None = None

@@ -17,9 +17,10 @@ from vidstyle.errors import InputError
 MAX_SIDE = 16384
 # Environment variable that raises (or lowers) the memory limit, e.g. VIDSTYLE_MEMORY_LIMIT=8G.
 MEMORY_LIMIT_ENV = "VIDSTYLE_MEMORY_LIMIT"
-# Working memory one command may plan to use by default: with the ~0.6 GB of libraries loaded this keeps
-# every command under 4 GB, and it fits the 8 GB laptops the README targets.
-DEFAULT_MEMORY_LIMIT = 3 << 30
+# Working memory one command may plan to use by default: with the ~0.7 GB of libraries loaded (torch,
+# OpenVINO, a compiled model) this keeps every command under 4 GB (benchmarks/bench_memory.py measures it),
+# and it fits the 8 GB laptops the README targets.
+DEFAULT_MEMORY_LIMIT = 2816 << 20
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
