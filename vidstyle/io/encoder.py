@@ -64,6 +64,16 @@ def even_crop(image: np.ndarray) -> np.ndarray:
     return image[: height - height % 2, : width - width % 2]
 
 
+def muxer_options(path: str | os.PathLike) -> dict[str, str]:
+    """The muxer options every video output of ``path``'s container is opened with."""
+    # Matroska would shift every stream so that AAC's priming packet (negative pts) starts
+    # at 0, moving the video off its original timestamps; Matroska blocks can hold negative
+    # offsets, so keep the timestamps as they are.
+    if container_for(path) in ("matroska", "webm"):
+        return {"avoid_negative_ts": "disabled"}
+    return {}
+
+
 def _disk_error(exc: OSError, path: Path) -> OutputError:
     if exc.errno == errno.EFBIG:
         return OutputError(f"file size limit reached while writing {path}")
@@ -145,12 +155,7 @@ class VideoFileSink:
             self.audio.attach(self._container)
 
     def _muxer_options(self) -> dict[str, str]:
-        # Matroska would shift every stream so that AAC's priming packet (negative pts) starts
-        # at 0, moving the video off its original timestamps; Matroska blocks can hold negative
-        # offsets, so keep the timestamps as they are.
-        if container_for(self.path) in ("matroska", "webm"):
-            return {"avoid_negative_ts": "disabled"}
-        return {}
+        return muxer_options(self.path)
 
     def write(self, frame: Frame) -> None:
         """Encode one (H, W, 3) uint8 RGB frame at its own timestamp."""

@@ -162,6 +162,7 @@ def write_test_clip(
     codec: str = "h264",
     audio_codec: Optional[str] = None,
     frames: Optional[int] = None,
+    keyint: Optional[int] = None,
 ) -> ClipInfo:
     """Write a small clip of :func:`pattern_frame` frames with PyAV and return what was written.
 
@@ -175,6 +176,7 @@ def write_test_clip(
             the stored pixels stay unrotated, as phones write them.
         codec: h264, hevc, vp9, av1 or mpeg4.
         audio_codec: FFmpeg encoder name; by default aac, or libopus for .webm.
+        keyint: frames between keyframes (h264/hevc; None: the encoder's default, 250 for x264).
     """
     path = Path(path)
     fps = Fraction(fps).limit_denominator(1001 * 1000)
@@ -193,6 +195,9 @@ def write_test_clip(
         stream.time_base = time_base
         if codec in ("h264", "hevc"):
             stream.codec_context.options = {"preset": "ultrafast", "crf": "18"}
+            if keyint is not None:
+                stream.codec_context.options = {**stream.codec_context.options, "g": str(keyint),
+                                                "keyint_min": str(keyint)}
         if rotation % 360:
             stream.set_display_rotation(rotation % 360)
 

@@ -53,6 +53,12 @@ class VideoOptions:
     batch_size: frames per network call (None: 1 on the CPU, where batching gains nothing, and
         GPU_BATCH on CUDA). On CUDA the decoder and encoder also get GPU_CODEC_THREADS threads each,
         since the CPU cores are free for them there.
+    cluster: render on a Ray cluster (``vidstyle.pipeline.cluster``): "local:N", "ray://HOST:PORT", "auto",
+        or a ``ClusterOptions``; the output is the same file a single-process render writes.
+    Used by the cluster's segments (one render of a part of the timeline):
+    write_from: frames before this input time (seconds) are processed, so temporal state builds up
+        (warm-up), but not written. pts_offset: subtract this from every timestamp instead of the first kept
+        frame's (a segment keeps the whole render's timeline). on_frame: called after each frame processed.
     """
 
     backend: str = "auto"
@@ -84,6 +90,10 @@ class VideoOptions:
     batch_size: Optional[int] = None
     runtime_options: dict = field(default_factory=dict)
     strict: bool = False
+    cluster: Optional[Any] = None
+    write_from: Optional[float] = None
+    pts_offset: Optional[int] = None
+    on_frame: Optional[Callable[[], None]] = None
 
 
 @dataclass
@@ -104,6 +114,7 @@ class VideoResult:
     interrupted: bool = False
     packets_skipped: int = 0  # undecodable input packets left out (their frames are missing)
     ended_early: Optional[str] = None  # why the input stopped before its end (damaged or cut-short data)
+    cluster: Optional[dict] = None  # with --cluster: workers, segments (where each ran), resumed segments
 
 
 def _options(options: dict) -> VideoOptions:
@@ -159,11 +170,14 @@ def _smooth_post(opts: VideoOptions) -> PostProcessor:
     return FlowStabilizer() if opts.smooth_blend is None else FlowStabilizer(blend=opts.smooth_blend)
 
 
-def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
-    from vidstyle.temporal.optimize import OptimizeOptions, render_optimized_video  # imported on use: VGG19 and more
+def optimize_options(opts: VideoOptions) -> Any:
+    """The ``OptimizeOptions`` of --temporal optimize for these video options (InputError when they do not fit)."""
+    from vidstyle.temporal.optimize import OptimizeOptions  # imported on use: VGG19 and more
 
     if not opts.style:
         raise InputError("--temporal optimize needs --style STYLE_IMAGE")
+    if opts.size is not None:
+        raise InputError("--temporal optimize takes --long-side, not --size")
     wanted = {
         "long_term": tuple(opts.long_term) if opts.long_term else None,
         "passes": opts.passes,
@@ -172,11 +186,23 @@ def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
         "start": opts.start,
         "end": opts.end,
         "audio": opts.audio,
+        "write_from": opts.write_from,
+        "pts_offset": opts.pts_offset,
     }
-    if opts.size is not None:
-        raise InputError("--temporal optimize takes --long-side, not --size")
-    optimize_options = OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None})
-    report = render_optimized_video(src, dst, opts.style, optimize_options, progress=opts.progress,
+    return OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None})
+
+
+def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
+    from vidstyle.temporal.optimize import render_optimized_video  # imported on use: VGG19 and more
+
+    optimize_options_ = optimize_options(opts)
+    progress: Any = opts.progress
+    if opts.on_frame is not None:
+        on_frame = opts.on_frame
+
+        def progress(_event: Any) -> None:
+            on_frame()
+    report = render_optimized_video(src, dst, opts.style, optimize_options_, progress=progress,
                                     overwrite=opts.overwrite) or {}
     frames = int(report.get("frames", 0))
     seconds = float(report.get("seconds", 0.0))
@@ -238,6 +264,10 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **
         resolve_codec(dst_path, opts.codec)
     check_output_path(dst_path, inputs=(src_path, opts.style), overwrite=opts.overwrite, folder=is_folder_output)
 
+    if opts.cluster is not None:
+        from vidstyle.pipeline.cluster import render_on_cluster  # imported on use: Ray is optional
+
+        return render_on_cluster(src_path, dst_path, model, opts)
     if opts.temporal == "optimize":
         if is_url(src_path) or not src_path.exists():
             raise InputError(f"file not found: {src_path} (--temporal optimize reads a local file)")
@@ -304,6 +334,31 @@ def _process_function(stylizer: Stylizer, post: Optional[PostProcessor]) -> Call
     return process
 
 
+def _writer(sink: Any, write_from: Optional[float]) -> Callable[[Frame], None]:
+    """The sink's write, leaving out the warm-up frames before ``write_from`` (seconds of input time)."""
+    if write_from is None:
+        return sink.write
+
+    def write(frame: Frame) -> None:
+        if frame.time is None or frame.time >= write_from - 1e-9:
+            sink.write(frame)
+
+    return write
+
+
+def _frame_callback(bar: Any, on_frame: Optional[Callable[[], None]]) -> Optional[Callable[[Frame], None]]:
+    if bar is None and on_frame is None:
+        return None
+
+    def after_frame(_frame: Frame) -> None:
+        if bar is not None:
+            bar.update(1)
+        if on_frame is not None:
+            on_frame()
+
+    return after_frame
+
+
 def _run(
     source: FileSource,
     stylizer: Stylizer,
@@ -316,8 +371,8 @@ def _run(
     info = source.info
     # With a cut the output starts at 0: shift video and audio by the first kept frame's time.
     cut = opts.start is not None
-    pts_offset = source.first_pts if cut else 0
-    shift = float(source.first_pts * source.time_base) if cut else 0.0
+    pts_offset = opts.pts_offset if opts.pts_offset is not None else (source.first_pts if cut else 0)
+    shift = float(pts_offset * source.time_base)
 
     bar = _progress_bar(info.frame_count, opts.progress)
     interrupted = False
@@ -335,8 +390,8 @@ def _run(
                 tmp, fps=info.fps, settings=settings, audio=audio, pts_offset=pts_offset, display_path=dst_path
             )
         pipeline = OrderedPipeline(
-            source, _process_function(stylizer, post), sink.write, queue_size=opts.queue_size,
-            batch_size=opts.batch_size, on_frame=(lambda _f: bar.update(1)) if bar is not None else None,
+            source, _process_function(stylizer, post), _writer(sink, opts.write_from), queue_size=opts.queue_size,
+            batch_size=opts.batch_size, on_frame=_frame_callback(bar, opts.on_frame),
         )
         try:
             stats = pipeline.run()
@@ -372,10 +427,11 @@ def _run(
             bar.close()
         if stats.frames_out == 0:
             raise InputError(f"no frames decoded from {src_path}")
+        warm_up = stats.frames_out - getattr(sink, "frames_written", stats.frames_out) if opts.write_from is not None else 0
     return VideoResult(
         output=dst_path,
-        frames_in=stats.frames_in,
-        frames_out=stats.frames_out,
+        frames_in=stats.frames_in - warm_up,
+        frames_out=stats.frames_out - warm_up,
         seconds=stats.seconds,
         fps=stats.fps,
         model_fps=stats.process_fps,
@@ -390,4 +446,4 @@ def _run(
     )
 
 
-__all__ = ["stylize_video", "VideoOptions", "VideoResult", "PipelineStats", "make_stylizer"]
+__all__ = ["stylize_video", "VideoOptions", "VideoResult", "PipelineStats", "make_stylizer", "optimize_options"]

@@ -68,6 +68,9 @@ class OptimizeOptions:
     cache_dir: where finished frames are kept; None: ``.NAME.optimize-cache`` beside the output.
     keep_cache: keep the cache after a complete render (it is removed by default).
     audio: copy the input's audio into the output.
+    write_from: frames before this input time (seconds) are rendered, as warm-up for the temporal loss, but
+        not written. pts_offset: subtract this from the timestamps written instead of the first frame's
+        (a segment of a render split over a cluster keeps the whole render's timeline).
     """
 
     size: int = 256
@@ -86,6 +89,8 @@ class OptimizeOptions:
     cache_dir: str | None = None
     keep_cache: bool = False
     audio: bool = True
+    write_from: float | None = None
+    pts_offset: int | None = None
 
     def __post_init__(self) -> None:
         if self.size < 16:
@@ -124,7 +129,7 @@ class OptimizeOptions:
         """Everything that changes the rendered pixels (the cache key); cut, cache and audio settings excluded
         except the cut, which changes which frames exist."""
         d = asdict(self)
-        for name in ("cache_dir", "keep_cache", "audio"):
+        for name in ("cache_dir", "keep_cache", "audio", "write_from", "pts_offset"):
             d.pop(name)
         gatys = d.pop("gatys")
         for name in ("size", "steps", "save_every", "device", "scales", "init"):
@@ -281,7 +286,7 @@ def long_term_masks(masks: list[torch.Tensor]) -> list[torch.Tensor]:
     return out
 
 
-def _read_frames(src: Path, options: OptimizeOptions) -> list[Frame]:
+def read_frames(src: Path, options: OptimizeOptions) -> list[Frame]:
     from vidstyle.io.file import FileSource
 
     frames: list[Frame] = []
@@ -293,19 +298,26 @@ def _read_frames(src: Path, options: OptimizeOptions) -> list[Frame]:
     return frames
 
 
-def _write_video(frames: list[Frame], images: list[np.ndarray], src: Path, dst: Path, options: OptimizeOptions) -> None:
+def write_video(frames: list[Frame], images: list[np.ndarray], src: Path, dst: Path, options: OptimizeOptions) -> int:
+    """Encode the frames (those from ``options.write_from`` on) into ``dst``; returns how many were written."""
     from vidstyle.io.audio import AudioCopy
     from vidstyle.io.encoder import EncoderSettings, VideoFileSink
 
+    if options.write_from is not None:
+        kept = [(f, im) for f, im in zip(frames, images) if f.time is None or f.time >= options.write_from - 1e-9]
+        frames, images = [f for f, _ in kept], [im for _, im in kept]
+        if not frames:
+            raise InputError(f"no frames of {src} after {options.write_from:g} s")
     first = frames[0]
-    offset_seconds = first.time or 0.0
+    pts_offset = options.pts_offset if options.pts_offset is not None else (first.pts or 0)
+    offset_seconds = float(pts_offset * first.time_base)
     with atomic_output(dst) as tmp:
         audio = AudioCopy(src, start=options.start, end=options.end, shift=offset_seconds) if options.audio else None
         # No B-frames (x264 "ultrafast"): with frame reordering the MP4 edit list written by the sink can end
         # before the last displayed frame, which players then drop. A low CRF makes up for the fast preset.
         settings = EncoderSettings(preset="ultrafast", crf=16)
         sink = VideoFileSink(
-            tmp, settings=settings, audio=audio if audio else None, pts_offset=first.pts or 0, display_path=dst
+            tmp, settings=settings, audio=audio if audio else None, pts_offset=pts_offset, display_path=dst
         )
         try:
             for frame, image in zip(frames, images):
@@ -314,39 +326,24 @@ def _write_video(frames: list[Frame], images: list[np.ndarray], src: Path, dst: 
         except BaseException:
             sink.abort()
             raise
+    return len(frames)
 
 
-def render_optimized_video(
-    src: str | os.PathLike,
-    dst: str | os.PathLike,
-    style: StyleInput,
-    options: OptimizeOptions | None = None,
-    progress: bool | ProgressCallback = True,
-    overwrite: bool = False,
-) -> dict:
-    """Render ``src`` into ``dst`` with the temporally consistent optimisation of Ruder et al. 2016.
+def optimize_frames(
+    originals: list[np.ndarray],
+    style_image: np.ndarray,
+    options: OptimizeOptions,
+    cache: FrameCache | None = None,
+    progress: bool | ProgressCallback = False,
+) -> tuple[list[np.ndarray], int, int]:
+    """Optimise the (H, W, 3) uint8 frames ``originals`` (in order, at their render size) into stylized frames.
 
-    An existing ``dst`` is replaced only with ``overwrite`` (never ``src`` or the style image).
-
-    style: a style image path or an (H, W, 3) uint8 RGB array.
-    progress: True prints one line per frame (frames done, ETA) on stderr; a callable receives a
-        :class:`FrameEvent` per frame instead (raising from it stops the render; the cache keeps what is done).
-
-    Returns {"frames", "size", "computed", "cached", "seconds", "cache"}: how many frame optimisations
-    ran and how many were read from the cache of an earlier, interrupted run.
+    cache: finished frames are saved there and read back instead of computed. progress: as for
+    :func:`render_optimized_video`. Returns the frames of the last pass, and how many frame optimisations
+    ran and how many came from the cache.
     """
-    options = options or OptimizeOptions()
-    src, dst = Path(src), Path(dst)
-    if not src.is_file():
-        raise InputError(f"file not found: {src}")
-    check_output_path(dst, inputs=(src, style if isinstance(style, (str, os.PathLike)) else None), overwrite=overwrite)
-    style_image = as_uint8_image(style, "style")
-
-    frames = _read_frames(src, options)
-    originals = [f.image for f in frames]
     n = len(originals)
     h, w = originals[0].shape[:2]
-
     gatys = options.gatys.updated(size=options.size, steps=options.steps)
     if gatys.seed is not None:
         torch.manual_seed(gatys.seed)
@@ -357,16 +354,12 @@ def render_optimized_video(
     first_targets = engine.targets(to_tensor(originals[0], device), [style_tensor])
     style_grams, style_norm = first_targets.style_grams, first_targets.style_norm
 
-    key = cache_key(src, style_image, options)
-    cache_root = Path(options.cache_dir) if options.cache_dir else default_cache_folder(dst)
-    cache = FrameCache(cache_root / key)
     flows = _FlowBank(originals, options.flow_preset, device)
 
     total_steps = sum(
         options.steps_for(p, k == 0) for p in range(options.passes) for k in range(n)
     )
     report = _Progress(progress, total_steps, options.passes, n)
-    started = time.perf_counter()
     computed = cached = 0
     previous_pass: list[np.ndarray] | None = None
 
@@ -377,7 +370,7 @@ def render_optimized_video(
         current: list[np.ndarray | None] = [None] * n
         for k, i in enumerate(order):
             steps = options.steps_for(p, k == 0)
-            hit = cache.load(p, i)
+            hit = cache.load(p, i) if cache is not None else None
             if hit is not None and hit.shape[:2] == (h, w):
                 current[i] = hit
                 cached += 1
@@ -425,18 +418,55 @@ def render_optimized_video(
 
             result = engine.optimize(init, targets, steps=steps, extra_loss=extra)
             image = to_uint8(result)
-            cache.save(p, i, image)
+            if cache is not None:
+                cache.save(p, i, image)
             current[i] = image
             computed += 1
             report(p, i, steps, False, time.perf_counter() - t0)
         previous_pass = [im for im in current]  # type: ignore[misc]
 
     assert previous_pass is not None
-    _write_video(frames, previous_pass, src, dst, options)
+    return previous_pass, computed, cached
+
+
+def render_optimized_video(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    style: StyleInput,
+    options: OptimizeOptions | None = None,
+    progress: bool | ProgressCallback = True,
+    overwrite: bool = False,
+) -> dict:
+    """Render ``src`` into ``dst`` with the temporally consistent optimisation of Ruder et al. 2016.
+
+    An existing ``dst`` is replaced only with ``overwrite`` (never ``src`` or the style image).
+
+    style: a style image path or an (H, W, 3) uint8 RGB array.
+    progress: True prints one line per frame (frames done, ETA) on stderr; a callable receives a
+        :class:`FrameEvent` per frame instead (raising from it stops the render; the cache keeps what is done).
+
+    Returns {"frames", "size", "computed", "cached", "seconds", "cache"}: the frames written, and how many
+    frame optimisations ran and how many were read from the cache of an earlier, interrupted run.
+    """
+    options = options or OptimizeOptions()
+    src, dst = Path(src), Path(dst)
+    if not src.is_file():
+        raise InputError(f"file not found: {src}")
+    check_output_path(dst, inputs=(src, style if isinstance(style, (str, os.PathLike)) else None), overwrite=overwrite)
+    style_image = as_uint8_image(style, "style")
+
+    frames = read_frames(src, options)
+    key = cache_key(src, style_image, options)
+    cache_root = Path(options.cache_dir) if options.cache_dir else default_cache_folder(dst)
+    cache = FrameCache(cache_root / key)
+    started = time.perf_counter()
+    images, computed, cached = optimize_frames([f.image for f in frames], style_image, options, cache, progress)
+    h, w = images[0].shape[:2]
+    written = write_video(frames, images, src, dst, options)
     if not options.keep_cache:
         cache.remove()
     return {
-        "frames": n,
+        "frames": written,
         "size": [w, h],
         "computed": computed,
         "cached": cached,
