@@ -7,7 +7,7 @@ VmHWM) every 0.2 s. A flat pipeline shows the same peak for every length and an 
 that stops growing after the first frames.
 
     .venv/bin/python benchmarks/bench_memory.py [--lengths 10,30,90] [--fps 30] [--model fast]
-        [--uhd-model quality] [--uhd-frames 4] [--stylize-sizes 1024,4096,8000,12000,16000]
+        [--uhd-model quality] [--uhd-frames 4] [--stylize-sizes 1024,4096,5000,8000,12000,16000]
         [--image-sizes 256,512,768,1024,4000] [--still-model quality] [--json out.json]
 
 Stills: a 12000×12000 PNG (a few hundred KB) stylized at each ``--long-side`` of ``--stylize-sizes`` and
@@ -136,7 +136,7 @@ def main() -> int:
     ap.add_argument("--model", default="fast")
     ap.add_argument("--uhd-model", default="quality,fast", help="models for the 3840x2160 run (comma-separated; empty: skip)")
     ap.add_argument("--uhd-frames", type=int, default=4)
-    ap.add_argument("--stylize-sizes", default="1024,4096,8000,12000,16000",
+    ap.add_argument("--stylize-sizes", default="1024,4096,5000,8000,12000,16000",
                     help="stylize --long-side values for a 12000x12000 PNG (empty: skip the stills)")
     ap.add_argument("--image-sizes", default="256,512,768,1024,4000", help="image --size values (empty: skip)")
     ap.add_argument("--still-model", default="quality", help="the model stylize runs (its activations are the largest)")
