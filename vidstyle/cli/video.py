@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from vidstyle.cli.runtime_flags import STYLE_HELP, add_runtime_flags, add_style_flag, runtime_options
+from vidstyle.errors import InputError
 from vidstyle.io.codecs import ENCODERS
 from vidstyle.pipeline.modes import TEMPORAL_MODES
 
@@ -61,7 +62,28 @@ def register(subparsers) -> None:
     p.add_argument("--strict", action="store_true",
                    help="stop at the first damaged packet of the input instead of skipping it (as FFmpeg does)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    cluster = p.add_argument_group("rendering on a Ray cluster (pip install 'vidstyle[cluster]')")
+    cluster.add_argument("--cluster", default=None, metavar="SPEC",
+                         help="split the render over Ray workers: local:N (N workers on this machine), "
+                         "ray://HOST:PORT (a running cluster), auto (the cluster `ray start` joined here)")
+    cluster.add_argument("--workers", type=int, default=None, metavar="N",
+                         help="workers to start (default: N of local:N, else one per GPU or per --worker-cpus CPUs)")
+    cluster.add_argument("--worker-cpus", type=int, default=1, metavar="N", help="CPUs (threads) per worker (default: 1)")
+    cluster.add_argument("--segment-frames", type=int, default=None, metavar="N",
+                         help="frames per segment (default: about three segments per worker)")
     p.set_defaults(func=run)
+
+
+def _cluster(args: argparse.Namespace):
+    if args.cluster is None:
+        for flag in ("workers", "segment_frames"):
+            if getattr(args, flag) is not None:
+                raise InputError(f"--{flag.replace('_', '-')} needs --cluster")
+        return None
+    from vidstyle.pipeline.cluster import ClusterOptions
+
+    return ClusterOptions(spec=args.cluster, workers=args.workers, worker_cpus=args.worker_cpus,
+                          segment_frames=args.segment_frames)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         batch_size=args.batch,
         strict=args.strict,
+        cluster=_cluster(args),
         runtime_options={**({"compile": True} if args.compile else {}),
                          **({"style": args.style} if args.style is not None and args.temporal != "optimize" else {})},
     )
@@ -107,6 +130,11 @@ def run(args: argparse.Namespace) -> int:
         if result.packets_skipped:
             notes.append(f"{result.packets_skipped} undecodable input packet{'s' * (result.packets_skipped > 1)} "
                          "skipped, their frames missing")
+        if result.cluster:
+            info = result.cluster
+            notes.append(f"{len(info['segments'])} segments on {info['workers']} workers"
+                         + (f" of {info['nodes']} nodes" if info["nodes"] > 1 else "")
+                         + (f", {info['resumed']} from an earlier run" if info["resumed"] else ""))
         extra = f" ({', '.join(notes)})" if notes else ""
         print(
             f"wrote {result.output}: {result.frames_out} frames, {result.width}x{result.height}, "

@@ -41,6 +41,14 @@ def clip(tmp_path_factory):
     return write_test_clip(tmp_path_factory.mktemp("clip") / "in.mp4", seconds=3.0, fps=25, keyint=10)
 
 
+@pytest.fixture(scope="module")
+def reference(clip, tmp_path_factory):
+    """The single-process render every cluster render of ``clip`` must reproduce."""
+    out = tmp_path_factory.mktemp("reference") / "single.mp4"
+    stylize_video(clip.path, out, MODEL, **SAME)
+    return out
+
+
 def cluster(segment_frames=25, **kw):
     return ClusterOptions(spec="local:2", segment_frames=segment_frames, **kw)
 
@@ -60,13 +68,11 @@ def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if ".partial-" in p.name or p.name.endswith(".cluster-cache")]
 
 
-@pytest.mark.parametrize("temporal", ["none", "trained"])
-def test_segments_join_into_the_single_process_render(tmp_path, clip, temporal):
-    single = stylize_video(clip.path, tmp_path / "single.mp4", MODEL, temporal=temporal, **SAME)
-    result = stylize_video(clip.path, tmp_path / "cluster.mp4", MODEL, temporal=temporal, cluster=cluster(), **SAME)
+def test_segments_join_into_the_single_process_render(tmp_path, clip, reference):
+    result = stylize_video(clip.path, tmp_path / "cluster.mp4", MODEL, cluster=cluster(), **SAME)
     assert len(result.cluster["segments"]) == 3 and result.cluster["resumed"] == 0
-    assert result.frames_out == single.frames_out == 75
-    assert_same_file(tmp_path / "single.mp4", tmp_path / "cluster.mp4")
+    assert result.frames_out == 75 and result.cluster["keyframes"] == 8
+    assert_same_file(reference, tmp_path / "cluster.mp4")
     assert leftovers(tmp_path) == []
 
 
@@ -94,18 +100,20 @@ def test_smooth_joins_flicker_no_more_than_the_rest(tmp_path, clip):
     result = stylize_video(clip.path, tmp_path / "smooth.mp4", MODEL, temporal="smooth", cluster=cluster(), **SAME)
     assert result.cluster["warmup"] >= 20
     joins, mean = join_errors(clip.path, tmp_path / "smooth.mp4", result.cluster["segments"])
+    print(f"smooth joins {joins} mean {mean}")
     assert max(joins) <= 1.5 * mean, (joins, mean)
 
 
 def test_optimize_joins_flicker_no_more_than_the_rest(tmp_path):
-    clip = write_test_clip(tmp_path / "in.mp4", width=64, height=48, frames=24, fps=12, keyint=8)
+    clip = write_test_clip(tmp_path / "in.mp4", width=64, height=48, frames=18, fps=12, keyint=6)
     style = tmp_path / "style.png"
     Image.fromarray(synthetic_style(48, 64)).save(style)
     result = stylize_video(clip.path, tmp_path / "opt.mp4", None, temporal="optimize", style=str(style),
-                           long_side=48, steps=8, cluster=cluster(8, fade_frames=4), progress=False)
-    assert len(result.cluster["segments"]) == 3 and result.frames_out == 24
-    assert [s["fade"] for s in result.cluster["segments"]] == [0, 4, 4]
+                           long_side=40, steps=6, cluster=cluster(6, fade_frames=3), progress=False)
+    assert len(result.cluster["segments"]) == 3 and result.frames_out == 18
+    assert [s["fade"] for s in result.cluster["segments"]] == [0, 3, 3]
     joins, mean = join_errors(clip.path, tmp_path / "opt.mp4", result.cluster["segments"])
+    print(f"optimize joins {joins} mean {mean}")
     assert max(joins) <= 1.5 * mean, (joins, mean)
 
 
@@ -135,8 +143,7 @@ def _descendants_titled(prefix: str) -> list[int]:
     return [pid for pid, title in titles.items() if title.startswith(prefix) and mine(pid)]
 
 
-def test_a_killed_worker_costs_only_its_segment(tmp_path):
-    clip = write_test_clip(tmp_path / "in.mp4", width=320, height=240, seconds=3.0, fps=25, keyint=25)
+def test_a_killed_worker_costs_only_its_segment(tmp_path, clip, reference):
     killed: list[int] = []
     stop = threading.Event()
 
@@ -151,18 +158,18 @@ def test_a_killed_worker_costs_only_its_segment(tmp_path):
     killer = threading.Thread(target=kill_one_rendering_worker, daemon=True)
     killer.start()
     try:
-        result = stylize_video(clip.path, tmp_path / "cluster.mp4", "starry_night-quality", cluster=cluster(),
+        result = stylize_video(clip.path, tmp_path / "cluster.mp4", MODEL, cluster=cluster(),
                                **SAME)
     finally:
         stop.set()
         killer.join()
     assert killed, "no worker was seen rendering"
-    stylize_video(clip.path, tmp_path / "single.mp4", "starry_night-quality", **SAME)
-    assert_same_file(tmp_path / "single.mp4", tmp_path / "cluster.mp4")
+    assert killed[0] not in [s["pid"] for s in result.cluster["segments"]]
+    assert_same_file(reference, tmp_path / "cluster.mp4")
     assert result.frames_out == 75 and leftovers(tmp_path) == []
 
 
-def test_ctrl_c_leaves_no_output_and_a_rerun_resumes(tmp_path, clip):
+def test_ctrl_c_leaves_no_output_and_a_rerun_resumes(tmp_path, clip, reference):
     out = tmp_path / "out.mp4"
     cache = tmp_path / ".out.mp4.cluster-cache"
 
@@ -181,6 +188,5 @@ def test_ctrl_c_leaves_no_output_and_a_rerun_resumes(tmp_path, clip):
 
     result = stylize_video(clip.path, out, MODEL, **options)
     assert 1 <= result.cluster["resumed"] < len(result.cluster["segments"])
-    stylize_video(clip.path, tmp_path / "single.mp4", MODEL, **SAME)
-    assert_same_file(tmp_path / "single.mp4", out)
+    assert_same_file(reference, out)
     assert not cache.exists()
