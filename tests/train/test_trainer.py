@@ -161,7 +161,7 @@ def test_distillation_makes_a_smaller_net_reproduce_the_teacher(tmp_path, photo_
 
     def gap():
         with torch.no_grad():
-            return float((trainer.network.eval()(photos) - trainer.teacher(photos)).abs().mean())
+            return float((trainer.network.eval()(photos) - trainer.teacher(photos).clamp(0, 1)).abs().mean())
 
     before = gap()
     trainer.network.train()
@@ -185,3 +185,24 @@ def test_distillation_refuses_a_teacher_of_another_style(tmp_path, photo_folder)
     with pytest.raises(InputError, match="another style image"):
         Trainer(_config(tmp_path, photo_folder, style=other, teacher=str(teacher), out=tmp_path / "student.safetensors"),
                 log=lambda s: None)
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_teacher_targets_run_once_per_view_and_match_the_crop(photo_folder):
+    """Distillation targets: the teacher runs once per fixed view of a photo, and each target is its output for
+    exactly the photo crop beside it."""
+    from vidstyle.train.data import PhotoCrops
+
+    crops = PhotoCrops(photo_folder[0], 32, seed=3)
+    calls = []
+
+    def teacher(photo: torch.Tensor) -> torch.Tensor:
+        calls.append(tuple(photo.shape))
+        return 1.0 - photo  # pointwise: a target is its crop's negative exactly when the windows match
+
+    for _ in range(20):
+        x, target = crops.batch_with_targets(4, teacher, views=2)
+        assert x.shape == target.shape == (4, 3, 32, 32)
+        assert float((target - (1.0 - x)).abs().max()) <= 1.5 / 255  # uint8 storage
+    assert set(calls) == {(1, 3, 32, 32)}
+    assert len(calls) == len(crops.views) <= 2 * len(crops)  # never twice for one view

@@ -5,7 +5,7 @@ import os
 import random
 import warnings
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import torch
@@ -73,6 +73,8 @@ class PhotoCrops:
             t = F.interpolate(t, size=(max(size, round(h * scale)), max(size, round(w * scale))),
                               mode="bilinear", antialias=True, align_corners=False)
             self.images.append(t.clamp(0, 255).to(torch.uint8)[0])
+        # Distillation: per (photo, view), a fixed crop and the teacher's output for it (uint8), made on first use.
+        self.views: dict[tuple[int, int], torch.Tensor] = {}
         if not self.images:
             raise InputError(f"no readable photos (jpg, png, webp) under {folder}")
 
@@ -101,6 +103,28 @@ class PhotoCrops:
     def batch(self, batch_size: int) -> torch.Tensor:
         """(B, 3, size, size) float in [0, 1], photos drawn at random."""
         return torch.stack([self.crop(self.rng.randrange(len(self.images))) for _ in range(batch_size)])
+
+    def batch_with_targets(self, batch_size: int, teacher: Callable[[torch.Tensor], torch.Tensor],
+                           views: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+        """Photo crops and the teacher's outputs for them, each (B, 3, size, size) float in [0, 1].
+
+        Each photo has ``views`` fixed crops (random windows and flips, drawn on first use); ``teacher`` maps
+        (1, 3, size, size) in [0, 1] to its stylization and runs once per view (the pair is kept as uint8, the
+        target clamped to [0, 1] as shown), so once every view has been seen a step costs only the student.
+        The target is always the teacher's output for exactly that input (a flip of a pair would not be:
+        a network is not mirror-symmetric).
+        """
+        pairs = []
+        for _ in range(batch_size):
+            key = (self.rng.randrange(len(self.images)), self.rng.randrange(views))
+            if key not in self.views:
+                photo = self.crop(key[0]).unsqueeze(0)
+                with torch.no_grad():
+                    styled = teacher(photo).float().clamp(0, 1).cpu()
+                self.views[key] = torch.cat([photo, styled], 1)[0].mul(255).round().to(torch.uint8)
+            pairs.append(self.views[key].float().div(255))
+        both = torch.stack(pairs)
+        return both[:, :3], both[:, 3:]
 
     def center_crops(self, count: int) -> torch.Tensor:
         """Deterministic centre crops of the first ``count`` photos (for preview grids)."""

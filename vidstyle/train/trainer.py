@@ -30,30 +30,17 @@ from vidstyle.train.config import TrainConfig
 from vidstyle.train.data import PhotoCrops, style_images, style_names, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
 from vidstyle.train.video_pairs import VideoFramePairs
-from vidstyle.utils.device import cpu_supports_bf16, resolve_device
+from vidstyle.runtime.precision import autocast_dtype
+from vidstyle.utils.device import resolve_device
 from vidstyle.utils.files import atomic_output
 from vidstyle.utils.hashing import file_sha256
 from vidstyle.utils.image import load_image, save_image
 
+# Distillation: fixed crops per photo whose teacher outputs are kept (291 photos × 4 views at 256 px ≈ 460 MB
+# of uint8 pairs); the teacher then runs about once per view and the rest of the run costs only the student.
+DISTILL_VIEWS = 4
 LOSS_NAMES = ("content", "style", "palette", "tv", "grid", "temporal", "distill", "total")
 PALETTE_DIRECTIONS = 32  # random Lab directions of the sliced Wasserstein palette loss
-
-
-def pick_precision(requested: str, device: torch.device) -> Optional[torch.dtype]:
-    """The autocast dtype: bf16 on CPUs with native bf16 dot products, fp16 on CUDA, else None (fp32)."""
-    if requested == "fp32":
-        return None
-    if requested == "bf16":
-        return torch.bfloat16
-    if requested == "fp16":
-        return torch.float16
-    if requested != "auto":
-        raise InputError(f"unknown precision {requested!r}: use auto, fp32, bf16 or fp16")
-    if device.type == "cuda":
-        return torch.float16
-    if device.type == "cpu" and cpu_supports_bf16():
-        return torch.bfloat16
-    return None
 
 
 @dataclass
@@ -90,7 +77,7 @@ class Trainer:
         if c.threads:
             torch.set_num_threads(c.threads)
         self.device = resolve_device(c.device)
-        self.autocast_dtype = pick_precision(c.precision, self.device)
+        self.autocast_dtype = autocast_dtype(c.precision, self.device)
         torch.manual_seed(c.seed)
         np.random.seed(c.seed % (2**32))
         self.generator = torch.Generator().manual_seed(c.seed)
@@ -126,7 +113,7 @@ class Trainer:
                     self.style_grams_per_image.append({k: gram_matrix(v.float()) for k, v in feats.items()})
         self.style_grams = self.style_grams_per_image[0] if self.style_grams_per_image else {}
         self.palette_targets: Optional[torch.Tensor] = None  # (S, K, size²) Lab quantiles per style image
-        if c.palette_weight and not c.teacher:
+        if c.palette_weight:
             self.palette_directions = F.normalize(
                 torch.randn(PALETTE_DIRECTIONS, 3, generator=torch.Generator().manual_seed(c.seed)), dim=1)
             targets = []
@@ -287,8 +274,16 @@ class Trainer:
         mix[torch.arange(len(images)), torch.tensor([self.style_rows[i] for i in images])] = 1.0
         return mix.to(self.device)
 
-    def losses(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Loss terms (weighted) for a batch x: (B, 3, H, W) in [0, 1]."""
+    def teacher_output(self, photo: torch.Tensor) -> torch.Tensor:
+        """The teacher's stylization of a (1, 3, H, W) photo in [0, 1], on the training device."""
+        photo = photo.to(self.device)
+        if self.device.type == "cpu":
+            photo = photo.contiguous(memory_format=torch.channels_last)
+        return self.teacher(photo)
+
+    def losses(self, x: torch.Tensor, target: Optional[torch.Tensor] = None) -> dict[str, torch.Tensor]:
+        """Loss terms (weighted) for a batch x: (B, 3, H, W) in [0, 1]; with a teacher, ``target`` is its
+        output for the same crops (B, 3, H, W) in [0, 1] (computed here when not given)."""
         c = self.config
         b = x.shape[0]
         images = self.next_styles(b) if self.multistyle else [0] * b
@@ -301,8 +296,9 @@ class Trainer:
         out: dict[str, torch.Tensor] = {}
         if self.teacher is not None:
             # Distillation: the teacher's output is the whole target, so no VGG pass is needed.
-            with torch.no_grad():
-                target = self.teacher(x).float()
+            if target is None:
+                with torch.no_grad():
+                    target = self.teacher(x).float()
             out["distill"] = c.distill_weight * (y.float() - target).abs().mean()
             out["content"] = out["style"] = y.new_zeros(())
         else:
@@ -482,11 +478,17 @@ class Trainer:
                 while not self.finished():
                     for group in self.optimizer.param_groups:
                         group["lr"] = self.lr_at(self.step) * group.get("lr_factor", 1.0)
-                    x = self.data.batch(c.batch).to(self.device)
+                    target: Optional[torch.Tensor] = None
+                    if self.teacher is not None:
+                        x, target = self.data.batch_with_targets(c.batch, self.teacher_output, DISTILL_VIEWS)
+                        target = target.to(self.device)
+                    else:
+                        x = self.data.batch(c.batch)
+                    x = x.to(self.device)
                     if self.device.type == "cpu":
                         x = x.contiguous(memory_format=torch.channels_last)
                     with autocast:
-                        terms = self.losses(x)
+                        terms = self.losses(x, target)
                     self.optimizer.zero_grad(set_to_none=True)
                     if scaler:
                         scaler.scale(terms["total"]).backward()
