@@ -206,3 +206,24 @@ def test_teacher_targets_run_once_per_view_and_match_the_crop(photo_folder):
         assert float((target - (1.0 - x)).abs().max()) <= 1.5 / 255  # uint8 storage
     assert set(calls) == {(1, 3, 32, 32)}
     assert len(calls) == len(crops.views) <= 2 * len(crops)  # never twice for one view
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_a_resumed_distillation_keeps_the_teachers_outputs(tmp_path, photo_folder):
+    """The teacher's outputs are saved beside the checkpoint; a resumed run starts with them."""
+    teacher = train(_config(tmp_path, photo_folder, steps=2), log=lambda s: None).path
+    student = dict(teacher=str(teacher), arch_params={"channels": 16}, out=tmp_path / "out" / "student.safetensors",
+                   run_dir=tmp_path / "student-run")
+    first = Trainer(_config(tmp_path, photo_folder, steps=6, **student), log=lambda s: None)
+    first.train()
+    made = dict(first.data.views)
+    assert made and (tmp_path / "student-run" / "distill-views.safetensors").is_file()
+    lines = []
+    resumed = Trainer(_config(tmp_path, photo_folder, steps=8, resume="auto", **student), log=lines.append)
+    assert resumed.data.views.keys() == made.keys()
+    assert all(torch.equal(resumed.data.views[k], v) for k, v in made.items())
+    assert any(f"{len(made)} teacher outputs kept" in line for line in lines)
+    other = dict(student, teacher=str(train(_config(tmp_path, photo_folder, steps=1, seed=5,
+                                                    out=tmp_path / "out" / "t2.safetensors"),
+                                            log=lambda s: None).path))
+    assert not Trainer(_config(tmp_path, photo_folder, steps=8, resume="auto", **other), log=lambda s: None).data.views

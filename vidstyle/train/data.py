@@ -75,6 +75,7 @@ class PhotoCrops:
             self.images.append(t.clamp(0, 255).to(torch.uint8)[0])
         # Distillation: per (photo, view), a fixed crop and the teacher's output for it (uint8), made on first use.
         self.views: dict[tuple[int, int], torch.Tensor] = {}
+        self.views_added = 0  # views made since the last save_views
         if not self.images:
             raise InputError(f"no readable photos (jpg, png, webp) under {folder}")
 
@@ -122,9 +123,41 @@ class PhotoCrops:
                 with torch.no_grad():
                     styled = teacher(photo).float().clamp(0, 1).cpu()
                 self.views[key] = torch.cat([photo, styled], 1)[0].mul(255).round().to(torch.uint8)
+                self.views_added += 1
             pairs.append(self.views[key].float().div(255))
         both = torch.stack(pairs)
         return both[:, :3], both[:, 3:]
+
+    def save_views(self, path: Path, tag: str) -> None:
+        """Keep the distillation views in a safetensors file (``tag`` names the teacher and data they came from),
+        so a resumed run does not run the teacher again."""
+        from safetensors.torch import save_file
+
+        tensors = {f"{i}_{k}": v.contiguous() for (i, k), v in self.views.items()}
+        tmp = path.with_name(f".{path.name}.partial")
+        save_file(tensors, str(tmp), metadata={"vidstyle_distill_views": tag})
+        os.replace(tmp, path)
+        self.views_added = 0
+
+    def load_views(self, path: Path, tag: str) -> int:
+        """Views saved by :meth:`save_views` with the same ``tag`` (others are ignored); returns how many."""
+        from safetensors import safe_open
+
+        if not path.is_file():
+            return 0
+        try:
+            with safe_open(str(path), "pt") as f:
+                if (f.metadata() or {}).get("vidstyle_distill_views") != tag:
+                    return 0
+                for key in f.keys():
+                    i, k = (int(part) for part in key.split("_"))
+                    view = f.get_tensor(key)
+                    if i < len(self.images) and view.dtype == torch.uint8 and view.shape == (6, self.size, self.size):
+                        self.views[(i, k)] = view
+        except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: make the views again
+            warnings.warn(f"ignoring unreadable distillation views {path}: {exc}", stacklevel=2)
+            self.views.clear()
+        return len(self.views)
 
     def center_crops(self, count: int) -> torch.Tensor:
         """Deterministic centre crops of the first ``count`` photos (for preview grids)."""

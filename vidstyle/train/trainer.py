@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from vidstyle.errors import InputError, ModelError, OutputError
 from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vidstyle.losses.functional import palette_loss, rgb_to_lab, sorted_projections
-from vidstyle.models import build_network, full_arch_params, load_model, save_model, stored_arch_params
+from vidstyle.models import build_network, find_model, full_arch_params, load_model, save_model, stored_arch_params
 from vidstyle.train.config import TrainConfig
 from vidstyle.train.data import PhotoCrops, style_images, style_names, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
@@ -160,6 +160,12 @@ class Trainer:
             if teacher_sha and teacher_sha != self.style_sha256:
                 raise InputError(f"--teacher {c.teacher} was trained on another style image than {style_path}")
             self.teacher = teacher.network
+            # The teacher's outputs are kept across resumes, for this teacher, data and crop size only.
+            self.views_path = c.run_folder() / "distill-views.safetensors"
+            self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)), "data": str(c.data),
+                                         "size": c.size, "photo_side": c.photo_side})
+            if c.resume and (count := self.data.load_views(self.views_path, self.views_tag)):
+                self.log(f"distillation: {count} teacher outputs kept from the last run")
         self.network.to(self.device).train()
         if self.device.type == "cpu":
             # oneDNN convolutions run faster on NHWC tensors (5.3 vs 7.2 s/step, fast net, bf16, 256 px, batch 4).
@@ -371,6 +377,8 @@ class Trainer:
                 "arch_params": self.arch_params, "style_sha256": self.style_sha256}
         with atomic_output(path) as tmp:
             save_file(tensors, str(tmp), metadata={"vidstyle_checkpoint": json.dumps(meta)})
+        if self.teacher is not None and self.data.views_added:
+            self.data.save_views(self.views_path, self.views_tag)
         return path
 
     def load_checkpoint(self, path: Path) -> None:
@@ -542,7 +550,6 @@ def check_train_outputs(config: TrainConfig) -> None:
     """--out (and its .json) and the run folder, checked before any work: --out is never an input model
     (--init, --teacher, --resume) or the style image, an existing one is replaced only with ``overwrite``,
     and the run folder can be created and written."""
-    from vidstyle.models import find_model
     from vidstyle.models.files import check_model_output
 
     c = config
