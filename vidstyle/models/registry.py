@@ -17,6 +17,8 @@ import torch
 
 from vidstyle.errors import ModelError, VidstyleError
 from vidstyle.models.files import LoadedModel, load_model_file, read_metadata
+from vidstyle.models.folders import user_models_dir
+from vidstyle.models.user_styles import attach_user_styles
 
 ENV_VAR = "VIDSTYLE_MODELS"
 SUFFIX = ".safetensors"
@@ -49,12 +51,6 @@ def checkout_models_dir() -> Path:
 def installed_models_dir() -> Path:
     """Where a wheel install puts the zoo: ``<sys.prefix>/share/vidstyle/models``."""
     return Path(sys.prefix) / "share" / "vidstyle" / "models"
-
-
-def user_models_dir() -> Path:
-    """``$XDG_DATA_HOME/vidstyle/models``, by default ``~/.local/share/vidstyle/models``."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "vidstyle" / "models"
 
 
 def search_path() -> list[Path]:
@@ -118,8 +114,6 @@ def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cp
     """
     loaded = load_model_file(find_model(name_or_path), device="cpu")
     if loaded.metadata["architecture"] == "multistyle":
-        from vidstyle.models.user_styles import attach_user_styles
-
         loaded.network = attach_user_styles(loaded.network, loaded.path)
     loaded.network = loaded.network.to(device)
     return loaded

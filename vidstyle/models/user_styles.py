@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from vidstyle.errors import ModelError
-from vidstyle.models.registry import user_models_dir
+from vidstyle.models.folders import user_models_dir
 from vidstyle.utils.files import atomic_output
 from vidstyle.utils.hashing import file_sha256
 
