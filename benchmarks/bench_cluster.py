@@ -54,15 +54,19 @@ def mode_options(mode: str, args: argparse.Namespace) -> dict:
 
 
 def join_errors(clip: Path, out: Path, segments: list[dict], end: float | None, long_side: int) -> dict:
-    """E_warp of the pairs across the joins against the mean over all pairs, at the output's size."""
+    """E_warp of the frame pairs at the joins (with optimize's cross-fades: every pair from the last frame
+    before a fade to the first after it) against the mean and the largest over all pairs, at the output's size."""
     stylized = probe_video(out, keep_images=True).images
     meter = WarpingErrorMeter()
     with FileSource(clip, long_side=long_side, end=end) as source:
         for frame, image in zip(source, stylized):
             meter.update(frame.image, image)
-    joins = [meter.errors[s["first"] - 1] for s in segments[1:]]
-    return {"mean": meter.mean, "joins": joins, "join_ratio_max": max(joins) / meter.mean if meter.mean else None,
-            "join_ratio_mean": statistics.mean(joins) / meter.mean if meter.mean else None}
+    # errors[k] is the pair (k, k + 1).
+    joins = [max(meter.errors[s["first"] - 1:s["first"] + s.get("fade", 0)]) for s in segments[1:]]
+    mean = meter.mean
+    return {"mean": mean, "joins": joins, "join_ratio_max": max(joins) / mean if mean else None,
+            "pair_ratio_max": max(meter.errors) / mean if mean else None,
+            "pair_ratio_p90": float(sorted(meter.errors)[int(0.9 * (len(meter.errors) - 1))] / mean) if mean else None}
 
 
 def render(clip: Path, out: Path, model: str, options: dict, end: float | None, cluster=None) -> tuple[float, object]:
@@ -79,13 +83,15 @@ def scaling(args: argparse.Namespace, clip: Path, folder: Path) -> list[dict]:
     try:
         for mode in args.modes.split(","):
             options = mode_options(mode, args)
-            times: dict[int, list[float]] = {1: [], 2: []}
+            counts = [int(w) for w in args.workers.split(",")]
+            times: dict[int, list[float]] = {w: [] for w in counts}
             ratios = []
             last = None
             for repeat in range(args.repeats):
                 run = {}
-                for workers in (1, 2) if repeat % 2 == 0 else (2, 1):
-                    cluster = ClusterOptions(spec="local:2", workers=workers, segment_frames=args.segment_frames)
+                for workers in counts if repeat % 2 == 0 else counts[::-1]:
+                    cluster = ClusterOptions(spec="local:2", workers=workers, segment_frames=args.segment_frames,
+                                             fade_frames=args.fade_frames)
                     seconds, result = render(clip, folder / f"{mode}-{workers}.mp4", args.model, options, args.end,
                                              cluster)
                     times[workers].append(seconds)
@@ -94,14 +100,16 @@ def scaling(args: argparse.Namespace, clip: Path, folder: Path) -> list[dict]:
                         last = result
                     print(f"  {mode}: {workers} worker(s) {seconds:.1f} s ({result.frames_out} frames, "
                           f"{len(result.cluster['segments'])} segments)", flush=True)
-                ratios.append(run[1] / run[2])
+                if 1 in run and 2 in run:
+                    ratios.append(run[1] / run[2])
             side = args.optimize_long_side if mode == "optimize" else args.long_side
             joins = join_errors(clip, folder / f"{mode}-2.mp4", last.cluster["segments"], args.end, side)
-            speedup = statistics.median(ratios)
+            speedup = statistics.median(ratios) if ratios else None
             rows.append({
                 "mode": mode, "frames": last.frames_out, "segments": len(last.cluster["segments"]),
-                "seconds_1": statistics.median(times[1]), "seconds_2": statistics.median(times[2]),
-                "speedup": speedup, "efficiency": speedup / 2, "speedups": ratios, **joins,
+                "fades": [s["fade"] for s in last.cluster["segments"]],
+                **{f"seconds_{w}": statistics.median(t) for w, t in times.items()},
+                "speedup": speedup, "efficiency": speedup / 2 if speedup else None, "speedups": ratios, **joins,
             })
     finally:
         ray.shutdown()
@@ -146,6 +154,8 @@ def main() -> None:
     p.add_argument("--optimize-long-side", type=int, default=96)
     p.add_argument("--steps", type=int, default=20, help="optimisation steps per frame (optimize)")
     p.add_argument("--segment-frames", type=int, default=None, help="default: half the frames (two segments)")
+    p.add_argument("--fade-frames", type=int, default=None, help="optimize's cross-fade at each join (default: 8)")
+    p.add_argument("--workers", default="1,2", help="worker counts of the scaling part ('2' measures joins only)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--nodes", type=int, default=2, help="simulated nodes (0 skips the multi-node part)")
     p.add_argument("--multi-node-mode", default="smooth")
@@ -163,10 +173,11 @@ def main() -> None:
         if args.modes:
             report["scaling"] = scaling(args, clip, folder)
             for row in report["scaling"]:
-                print(f"{row['mode']}: {row['frames']} frames in {row['segments']} segments; 1 worker "
-                      f"{row['seconds_1']:.1f} s, 2 workers {row['seconds_2']:.1f} s; speed-up {row['speedup']:.2f}, "
-                      f"efficiency {row['efficiency']:.2f}; E_warp at the joins {row['join_ratio_max']:.2f}x the "
-                      f"clip's mean at most")
+                scaling_text = (f"1 worker {row['seconds_1']:.1f} s, 2 workers {row['seconds_2']:.1f} s; speed-up "
+                                f"{row['speedup']:.2f}, efficiency {row['efficiency']:.2f}; " if row["speedup"] else "")
+                print(f"{row['mode']}: {row['frames']} frames in {row['segments']} segments (fades {row['fades']}); "
+                      f"{scaling_text}E_warp at the joins {row['join_ratio_max']:.2f}x the clip's mean at most (any "
+                      f"pair: {row['pair_ratio_max']:.2f}x at most, {row['pair_ratio_p90']:.2f}x at the 90th percentile)")
         if args.nodes:
             row = report["multi_node"] = multi_node(args, clip, folder)
             print(f"multi-node ({row['mode']}): {row['frames']} frames on {row['nodes']} nodes, segments on nodes "

@@ -195,14 +195,14 @@ def optimize_options(opts: VideoOptions) -> Any:
 def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
     from vidstyle.temporal.optimize import render_optimized_video  # imported on use: VGG19 and more
 
-    optimize_options_ = optimize_options(opts)
+    settings = optimize_options(opts)
     progress: Any = opts.progress
     if opts.on_frame is not None:
         on_frame = opts.on_frame
 
         def progress(_event: Any) -> None:
             on_frame()
-    report = render_optimized_video(src, dst, opts.style, optimize_options_, progress=progress,
+    report = render_optimized_video(src, dst, opts.style, settings, progress=progress,
                                     overwrite=opts.overwrite) or {}
     frames = int(report.get("frames", 0))
     seconds = float(report.get("seconds", 0.0))

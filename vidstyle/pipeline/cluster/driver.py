@@ -14,8 +14,10 @@ import hashlib
 import json
 import logging
 import shutil
+import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -72,6 +74,8 @@ def connect(cluster: ClusterOptions) -> Iterator[Any]:
         yield ray
         return
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False}
+    # ray.init installs its own SIGTERM handler (it exits); keep the caller's (vidstyle's: SIGTERM acts as Ctrl-C).
+    own_sigterm = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
     try:
         if cluster.kind == "local":
             ray.init(num_cpus=cluster.workers * cluster.worker_cpus if cluster.workers else None,
@@ -87,6 +91,8 @@ def connect(cluster: ClusterOptions) -> Iterator[Any]:
         where = "a Ray cluster on this machine (start one with `ray start --head`)" if cluster.kind == "auto" \
             else cluster.address or "a local Ray instance"
         raise InputError(f"cannot connect to {where}: {_first_line(exc)}") from None
+    if own_sigterm is not None:
+        signal.signal(signal.SIGTERM, own_sigterm)
     try:
         yield ray
     finally:
@@ -391,6 +397,8 @@ class _Scheduler:
                             raise VidstyleError(f"segment {segment.index + 1} failed on every try; the last "
                                                 f"worker error: {_first_line(exc)}") from None
                         actors.remove(actor)
+                        with contextlib.suppress(Exception):
+                            ray.kill(actor, no_restart=True)
                         pending.appendleft(segment)
                         continue
                     self.done[segment.index] = self.cache.save(segment, result)
