@@ -162,7 +162,7 @@ class Trainer:
             self.teacher = teacher.network
             # The teacher's outputs are kept across resumes, for this teacher, data and crop size only.
             self.views_path = c.run_folder() / "distill-views.safetensors"
-            self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)), "data": str(c.data),
+            self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)), "data": str(Path(c.data).resolve()),
                                          "size": c.size, "photo_side": c.photo_side})
             if c.resume and (count := self.data.load_views(self.views_path, self.views_tag)):
                 self.log(f"distillation: {count} teacher outputs kept from the last run")
