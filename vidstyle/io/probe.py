@@ -58,19 +58,26 @@ class VideoProbe:
         return float(self.times[-1] - self.times[0]) + last
 
 
+def open_video(path: str | os.PathLike) -> "av.container.InputContainer":
+    """Open ``path`` with PyAV; InputError (one line) for an unreadable file or one without a video stream.
+    The caller closes the container (``with open_video(path) as container:``)."""
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"no video stream in {path}")
+    return container
+
+
 def probe_video(path: str | os.PathLike, keep_images: bool = False) -> VideoProbe:
     """Decode every video frame of ``path`` and list every audio packet.
 
     ``keep_images`` keeps the decoded frames as (H, W, 3) uint8 RGB arrays (stored orientation).
     Raises InputError for an unreadable file or one without video.
     """
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    with container:
-        if not container.streams.video:
-            raise InputError(f"no video stream in {path}")
+    with open_video(path) as container:
         stream = container.streams.video[0]
         times, images, rotation = [], [], 0
         for frame in container.decode(stream):

@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Optional
 
-import av
 import av.error
 
 from vidstyle.errors import InputError
+from vidstyle.io.probe import open_video
 
 # A boundary moves to a keyframe this close to it (as a fraction of the segment length); further away, the
 # segment starts between keyframes and its worker decodes from the keyframe before (slower, same frames).
@@ -78,13 +78,7 @@ def frame_index(path: str | os.PathLike, start: Optional[float] = None,
                 end: Optional[float] = None) -> tuple[list[int], set[int], Fraction]:
     """The video frames' pts in presentation order inside [start, end), the keyframes' pts, and the time base,
     read from the packets (nothing is decoded)."""
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    with container:
-        if not container.streams.video:
-            raise InputError(f"no video stream in {path}")
+    with open_video(path) as container:
         stream = container.streams.video[0]
         time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, 1000)
         pts: set[int] = set()
