@@ -26,19 +26,16 @@ from vidstyle.errors import InputError, ModelError, OutputError
 from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vidstyle.losses.functional import palette_loss, rgb_to_lab, sorted_projections
 from vidstyle.models import build_network, find_model, full_arch_params, load_model, save_model, stored_arch_params
+from vidstyle.runtime.precision import autocast_dtype
 from vidstyle.train.config import TrainConfig
 from vidstyle.train.data import PhotoCrops, style_images, style_names, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
 from vidstyle.train.video_pairs import VideoFramePairs
-from vidstyle.runtime.precision import autocast_dtype
 from vidstyle.utils.device import resolve_device
 from vidstyle.utils.files import atomic_output
 from vidstyle.utils.hashing import file_sha256
 from vidstyle.utils.image import load_image, save_image
 
-# Distillation: fixed crops per photo whose teacher outputs are kept (291 photos × 4 views at 256 px ≈ 460 MB
-# of uint8 pairs); the teacher then runs about once per view and the rest of the run costs only the student.
-DISTILL_VIEWS = 4
 LOSS_NAMES = ("content", "style", "palette", "tv", "grid", "temporal", "distill", "total")
 PALETTE_DIRECTIONS = 32  # random Lab directions of the sliced Wasserstein palette loss
 
@@ -162,8 +159,9 @@ class Trainer:
             self.teacher = teacher.network
             # The teacher's outputs are kept across resumes, for this teacher, data and crop size only.
             self.views_path = c.run_folder() / "distill-views.safetensors"
-            self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)), "data": str(Path(c.data).resolve()),
-                                         "size": c.size, "photo_side": c.photo_side})
+            self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)),
+                                         "data": str(Path(c.data).resolve()), "size": c.size,
+                                         "photo_side": c.photo_side})
             if c.resume and (count := self.data.load_views(self.views_path, self.views_tag)):
                 self.log(f"distillation: {count} teacher outputs kept from the last run")
         self.network.to(self.device).train()
@@ -289,7 +287,7 @@ class Trainer:
 
     def losses(self, x: torch.Tensor, target: Optional[torch.Tensor] = None) -> dict[str, torch.Tensor]:
         """Loss terms (weighted) for a batch x: (B, 3, H, W) in [0, 1]; with a teacher, ``target`` is its
-        output for the same crops (B, 3, H, W) in [0, 1] (computed here when not given)."""
+        output for the same crops (B, 3, H, W) in [0, 1] (PhotoCrops.batch_with_targets)."""
         c = self.config
         b = x.shape[0]
         images = self.next_styles(b) if self.multistyle else [0] * b
@@ -302,9 +300,6 @@ class Trainer:
         out: dict[str, torch.Tensor] = {}
         if self.teacher is not None:
             # Distillation: the teacher's output is the whole target, so no VGG pass is needed.
-            if target is None:
-                with torch.no_grad():
-                    target = self.teacher(x).float()
             out["distill"] = c.distill_weight * (y.float() - target).abs().mean()
             out["content"] = out["style"] = y.new_zeros(())
         else:
@@ -488,7 +483,7 @@ class Trainer:
                         group["lr"] = self.lr_at(self.step) * group.get("lr_factor", 1.0)
                     target: Optional[torch.Tensor] = None
                     if self.teacher is not None:
-                        x, target = self.data.batch_with_targets(c.batch, self.teacher_output, DISTILL_VIEWS)
+                        x, target = self.data.batch_with_targets(c.batch, self.teacher_output)
                         target = target.to(self.device)
                     else:
                         x = self.data.batch(c.batch)
