@@ -54,11 +54,13 @@ def run_cli(capsys, *args: object) -> CliResult:
 
 
 def assert_refused(result: CliResult, message: str, code: int = 2) -> None:
-    """Exit ``code``, exactly one stderr line, starting ``vidstyle: error:`` and containing ``message``."""
+    """Exit ``code``, exactly one stderr line starting ``vidstyle: error:`` and containing ``message``; any
+    other line is a one-line ``vidstyle: warning:`` (e.g. a skipped unreadable photo before the refusal)."""
     assert result.code == code, result.err
-    assert len(result.lines) == 1, result.lines
-    assert result.lines[0].startswith("vidstyle: error: "), result.lines
-    assert message in result.lines[0], result.lines[0]
+    errors = [line for line in result.lines if not line.startswith("vidstyle: warning: ")]
+    assert len(errors) == 1, result.lines
+    assert errors[0].startswith("vidstyle: error: "), result.lines
+    assert message in errors[0], errors[0]
 
 
 def digest(path: Path) -> str:

@@ -1,4 +1,5 @@
-"""Network surgery on fast nets: widening keeps the function, the decoder move keeps the weights, block drops."""
+"""Network surgery on fast nets: widening keeps the function, the decoder move keeps the weights, block drops,
+the full-resolution head keeps the function and can learn."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 
 from vidstyle.errors import InputError
 from vidstyle.models import build_network, full_arch_params, load_model, stored_arch_params
-from vidstyle.train.surgery import drop_blocks, output_change, project_first, resulting_params, widen
+from vidstyle.train.surgery import drop_blocks, full_res_head, output_change, project_first, resulting_params, widen
 
 
 def _net(**params):
@@ -51,11 +52,28 @@ def test_drop_blocks_keeps_the_chosen_blocks_in_order():
     assert 0 < output_change(net, short, reduce="mean") < 1
 
 
+def test_full_res_head_keeps_the_output_and_every_new_weight_gets_a_gradient():
+    model = load_model("starry_night-fast-painted")  # outputs near [0, 1], as the head's offset assumes
+    net, params = model.network, stored_arch_params("fast", model.metadata["arch_params"])
+    headed, new_params = full_res_head(net, params, channels=6)
+    assert new_params == {**params, "head_channels": 6, "deblock": False}
+    assert new_params == resulting_params("full_res_head", params, {"channels": 6})
+    assert not any(isinstance(m, type(net.decoder[-1])) for m in headed.decoder)  # the fixed blur is gone
+    assert output_change(net, headed) < 1e-5
+    x = torch.rand(2, 3, 37, 50)  # odd sizes pass through the padding as before
+    headed.train().requires_grad_(True)(x).square().mean().backward()
+    head = headed.decoder[-1][1]
+    assert head.weight.grad[:, 3:].abs().sum() > 0  # the new channels start unread but learn to be read
+    with pytest.raises(InputError, match="deblocking blur"):
+        full_res_head(headed, new_params)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda net, p: widen(net, p, channels=16), "more than the network's 24"),
     (lambda net, p: drop_blocks(net, p, keep=[0, 0]), "distinct blocks among 0..2"),
     (lambda net, p: drop_blocks(net, p, keep=[3]), "distinct blocks among 0..2"),
     (lambda net, p: widen(net, {"channels": 32, "residual_blocks": 5}, channels=64), "fast networks"),
+    (lambda net, p: full_res_head(net, p, channels=3), "at least 4"),
 ])
 def test_impossible_surgery_is_an_input_error(call, message):
     net, params = _net()

@@ -2,13 +2,15 @@
 
 Each command module defines ``register(subparsers)``, which adds its parser and sets
 ``func=run`` where ``run(args) -> int``. Errors meant for users (VidstyleError) are
-printed as one line on stderr with a non-zero exit; Ctrl-C exits with 130.
+printed as one line on stderr with a non-zero exit; Ctrl-C exits with 130. Warnings are
+one line too (``vidstyle: warning: ...``), not Python's two-line format with a source line.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+import warnings
 
 from vidstyle import __version__
 from vidstyle.errors import VidstyleError
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         # SIGTERM/SIGHUP stop a command as Ctrl-C does: the same cleanup, the same kept partial output.
-        with stop_signals_interrupt():
+        with stop_signals_interrupt(), warnings.catch_warnings():
+            warnings.showwarning = show_warning
             code = args.func(args)
     except VidstyleError as exc:
         print(f"vidstyle: error: {one_line(exc)}", file=sys.stderr)
@@ -72,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     return int(code or 0)
 
 
-def one_line(exc: BaseException) -> str:
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file=None, line: str | None = None) -> None:
+    """``warnings.showwarning`` for the command line: ``vidstyle: warning: MESSAGE`` on one stderr line."""
+    print(f"vidstyle: warning: {one_line(message)}", file=file or sys.stderr)
+
+
+def one_line(exc: BaseException | str) -> str:
     """An error message on one line (some library messages span several)."""
     return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 

@@ -231,6 +231,10 @@ class FastNet(StrideMultiplePad):
     straight to RGB (``last_upsample="shuffle"``, default: nothing wide ever runs at full resolution, which
     halves the OpenVINO time at 640×480) or a second bilinear + separable stage and a 3×3 RGB conv
     (``"bilinear"``); ``deblock`` follows the shuffle with a fixed binomial blur (no period-2 checkerboard).
+    ``head_channels`` (shuffle only, > 0): the shuffle draws that many channels at full resolution, then a ReLU
+    and a 3×3 conv to RGB replace the fixed blur. The blur alone caps fine strokes (it raises the quality
+    net's style ratio from 0.32 to 0.86, docs/design.md); the full-resolution head can draw them, and the
+    grid loss keeps it from drawing a checkerboard.
     ``residual_output``: return x + the decoder's output (a global skip), so an untrained net is close to the
     identity. ``project_first``: the first upsampling stage projects to c/3 channels before interpolating
     (:class:`ProjectUpsample`; about 10% faster at 720p); files from before this option load with it off.
@@ -240,7 +244,8 @@ class FastNet(StrideMultiplePad):
     stride = 4
 
     def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle",
-                 residual_output: bool = True, deblock: bool = True, project_first: bool = True) -> None:
+                 residual_output: bool = True, deblock: bool = True, project_first: bool = True,
+                 head_channels: int = 0) -> None:
         super().__init__()
         self.residual_output = residual_output
         mid = max(8, channels // 3)
@@ -251,6 +256,10 @@ class FastNet(StrideMultiplePad):
         self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
         if last_upsample == "bilinear":
             last = [SmoothUpsample(mid, mid), _norm(norm, mid), nn.ReLU(), ReflectConv(mid, 3, 3)]
+        elif last_upsample == "shuffle" and head_channels > 0:
+            if deblock:
+                raise ValueError("head_channels replaces the deblocking blur: pass deblock=False with it")
+            last = [ShuffleUpsample(mid, head_channels), nn.ReLU(), ReflectConv(head_channels, 3, 3)]
         elif last_upsample == "shuffle":
             # A pixel-shuffle decoder trained for 86 steps drew a period-2 checkerboard (spectral peak ×74 over
             # the background on a smooth gradient, tests/models/test_artifacts.py); the binomial blur removes it.
@@ -264,7 +273,8 @@ class FastNet(StrideMultiplePad):
             # Start as the identity: the net only has to learn the change the style makes, so content is kept
             # from step 0 and a short CPU training budget goes into the style (the last layer starts near zero).
             with torch.no_grad():
-                for p in self.decoder[-2 if deblock and last_upsample == "shuffle" else -1].parameters():
+                ends_in_blur = deblock and last_upsample == "shuffle" and not head_channels
+                for p in self.decoder[-2 if ends_in_blur else -1].parameters():
                     p.mul_(0.1)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:

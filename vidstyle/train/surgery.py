@@ -6,6 +6,7 @@ parameters; nothing is read from or written to disk here (recipes run them as ``
 - :func:`widen`: more channels, the same function (Net2Wider with zero-initialised fan-in, Chen et al. 2016).
 - :func:`project_first`: the project-first decoder (``project_first=True``), nearly the same function.
 - :func:`drop_blocks`: fewer residual blocks, a perturbation of the same function.
+- :func:`full_res_head`: a full-resolution head in place of the deblocking blur, nearly the same function.
 """
 from __future__ import annotations
 
@@ -114,11 +115,52 @@ def drop_blocks(network: nn.Module, params: dict[str, Any], keep: Sequence[int])
     return new, params
 
 
+# full_res_head: the old RGB is carried through the ReLU shifted by this much (outputs below -offset are clipped).
+_HEAD_OFFSET = 1.0
+
+
+def full_res_head(network: nn.Module, params: dict[str, Any], channels: int = 8,
+                  seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
+    """``network`` (a fast net ending in pixel shuffle + blur) with a full-resolution head of ``channels`` channels
+    (``head_channels``): the shuffle's first three channels carry the old RGB (shifted up by 1 to pass the ReLU)
+    and the head's 3×3 conv starts as the old binomial blur on them (shifted back), so the output is unchanged
+    wherever the old one was above -1; the other channels get fresh ICNR filters (``seed``) and a zero weight in
+    the head, so gradients reach them. Raises InputError for a network without the blur or with a head."""
+    params = _fast_params(params, "full_res_head")
+    if params.get("head_channels") or params.get("last_upsample", "shuffle") != "shuffle" or not params.get("deblock", True):
+        raise InputError("full_res_head works on a fast net that ends in pixel shuffle and the deblocking blur")
+    if not isinstance(channels, int) or channels < 4:
+        raise InputError(f"full_res_head: channels must be an integer of at least 4, got {channels!r}")
+    params.update(head_channels=channels, deblock=False)
+    torch.manual_seed(seed)
+    new = build_network("fast", **params)
+    state = network.state_dict()
+    target = new.state_dict()
+    shuffle_w, shuffle_b = "decoder.3.conv.1.weight", "decoder.3.conv.1.bias"
+    head_w, head_b = "decoder.5.1.weight", "decoder.5.1.bias"
+    with torch.no_grad():
+        for name, tensor in target.items():
+            if name in state and name not in (shuffle_w, shuffle_b):
+                tensor.copy_(state[name])
+        rgb = state[shuffle_w].shape[0]  # 3 colours x 4 sub-pixels, the first channels of the shuffle
+        target[shuffle_w][:rgb] = state[shuffle_w]
+        target[shuffle_b][:rgb] = state[shuffle_b] + _HEAD_OFFSET
+        k = torch.tensor([1.0, 2.0, 1.0])
+        blur = (k[:, None] * k[None, :]) / 16
+        target[head_w].zero_()
+        for c in range(3):
+            target[head_w][c, c] = blur
+        target[head_b].fill_(-_HEAD_OFFSET)
+    new.load_state_dict(target)
+    return new, params
+
+
 # Recipe tool name -> operation; options are the keyword arguments after (network, params).
 SURGERIES: dict[str, Callable[..., tuple[nn.Module, dict[str, Any]]]] = {
     "widen": widen,
     "project_first": project_first,
     "drop_blocks": drop_blocks,
+    "full_res_head": full_res_head,
 }
 
 
@@ -131,4 +173,6 @@ def resulting_params(tool: str, params: dict[str, Any], options: dict[str, Any])
         params["project_first"] = True
     elif tool == "drop_blocks":
         params["blocks"] = len(options.get("keep") or [])
+    elif tool == "full_res_head":
+        params.update(head_channels=options.get("channels", 8), deblock=False)
     return params

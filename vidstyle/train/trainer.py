@@ -157,12 +157,13 @@ class Trainer:
             if teacher_sha and teacher_sha != self.style_sha256:
                 raise InputError(f"--teacher {c.teacher} was trained on another style image than {style_path}")
             self.teacher = teacher.network
-            # The teacher's outputs are kept across resumes, for this teacher, data and crop size only.
+            # The teacher's outputs are a cache in the run folder, valid for this teacher, data and crop size only:
+            # a resumed run, or a new stage trained in the same folder, reuses them.
             self.views_path = c.run_folder() / "distill-views.safetensors"
             self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)),
                                          "data": str(Path(c.data).resolve()), "size": c.size,
                                          "photo_side": c.photo_side})
-            if c.resume and (count := self.data.load_views(self.views_path, self.views_tag)):
+            if count := self.data.load_views(self.views_path, self.views_tag):
                 self.log(f"distillation: {count} teacher outputs kept from the last run")
         self.network.to(self.device).train()
         if self.device.type == "cpu":
