@@ -83,10 +83,9 @@ class Trainer:
         self.multistyle = c.arch == "multistyle"
         if len(self.style_paths) > 1 and not self.multistyle:
             raise InputError(f"{len(self.style_paths)} style images need --arch multistyle (one network, many paintings)")
-        style_path = self.style_paths[0]
-        self.style_sha256 = file_sha256(style_path) if len(self.style_paths) == 1 else hashlib.sha256(
+        self.style_sha256 = file_sha256(self.style_paths[0]) if len(self.style_paths) == 1 else hashlib.sha256(
             "".join(file_sha256(p) for p in self.style_paths).encode()).hexdigest()
-        self.style_name = c.style_name or (style_path.stem if len(self.style_paths) == 1 else "multistyle")
+        self.style_name = c.style_name or (self.style_paths[0].stem if len(self.style_paths) == 1 else "multistyle")
         self.data = PhotoCrops(c.data, c.size, seed=c.seed, photo_side=c.photo_side)
         self.video_pairs: Optional[VideoFramePairs] = None
         if c.temporal and c.video_data is not None:
@@ -95,6 +94,33 @@ class Trainer:
             self.log(f"video frame pairs: {len(self.video_pairs)} from {self.video_pairs.videos_used} videos "
                      f"in {time.perf_counter() - started:.1f} s")
 
+        self._load_style_targets()
+        self._build_network()
+        self.style_norms = torch.ones(len(self.style_paths))
+        self._load_teacher()
+        self.network.to(self.device).train()
+        if self.device.type == "cpu":
+            # oneDNN convolutions run faster on NHWC tensors (5.3 vs 7.2 s/step, fast net, bf16, 256 px, batch 4).
+            self.network.to(memory_format=torch.channels_last)
+            for module in (self.vgg, self.teacher):
+                if module is not None:
+                    module.to(memory_format=torch.channels_last)
+        self.optimizer = self._make_optimizer()
+        self.style_cycle: list[int] = []
+        if self.multistyle and self.vgg is not None:
+            self.style_norms = self.style_normalisers()
+        self.palette_norms = self.palette_normalisers() if self.palette_targets is not None else None
+        self.step = 0
+        self.elapsed = 0.0  # training wall time, carried across resumes
+        self.run_dir = c.run_folder()
+        self.checkpoint_path = self.run_dir / "checkpoint.safetensors"
+        if c.resume:
+            self.load_checkpoint(self.checkpoint_path if str(c.resume) == "auto" else Path(c.resume))
+        self.preview_batch = self.data.center_crops(min(4, len(self.data))).to(self.device)
+
+    def _load_style_targets(self) -> None:
+        """The loss network and each painting's targets: Gram matrices (VGG losses) and Lab quantiles (palette)."""
+        c = self.config
         # Distillation (--teacher) never runs the VGG losses: no loss network to load.
         self.vgg: Optional[VGG19Features] = None
         # Per style image: {layer: (1, C, C) Gram matrix}.
@@ -121,6 +147,9 @@ class Trainer:
             self.palette_targets = torch.stack(targets).to(self.device)
             self.palette_directions = self.palette_directions.to(self.device)
 
+    def _build_network(self) -> None:
+        """The network to train: fresh, or --init's weights (with new style rows when adding styles)."""
+        c = self.config
         self.init_history: list[dict] = []
         self.init_metadata: dict[str, Any] = {}
         names = style_names(self.style_paths, c.style_name)
@@ -149,29 +178,30 @@ class Trainer:
             raise InputError("adding styles needs --init: the trained multistyle network to add them to")
         # Style-table row of each style image, and its loss normaliser (see style_normalisers).
         self.style_rows = ([self.network.styles.index(n) for n in names] if self.multistyle else [0])
-        self.style_norms = torch.ones(len(self.style_paths))
+
+    def _load_teacher(self) -> None:
+        """--teacher's network, and the cache of its outputs in the run folder."""
+        c = self.config
         self.teacher: Optional[nn.Module] = None
-        if c.teacher:
-            teacher = load_model(c.teacher, self.device)
-            teacher_sha = teacher.metadata.get("style_image_sha256")
-            if teacher_sha and teacher_sha != self.style_sha256:
-                raise InputError(f"--teacher {c.teacher} was trained on another style image than {style_path}")
-            self.teacher = teacher.network
-            # The teacher's outputs are a cache in the run folder, valid for this teacher, data and crop size only:
-            # a resumed run, or a new stage trained in the same folder, reuses them.
-            self.views_path = c.run_folder() / "distill-views.safetensors"
-            self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)),
-                                         "data": str(Path(c.data).resolve()), "size": c.size,
-                                         "photo_side": c.photo_side})
-            if count := self.data.load_views(self.views_path, self.views_tag):
-                self.log(f"distillation: {count} teacher outputs kept from the last run")
-        self.network.to(self.device).train()
-        if self.device.type == "cpu":
-            # oneDNN convolutions run faster on NHWC tensors (5.3 vs 7.2 s/step, fast net, bf16, 256 px, batch 4).
-            self.network.to(memory_format=torch.channels_last)
-            for module in (self.vgg, self.teacher):
-                if module is not None:
-                    module.to(memory_format=torch.channels_last)
+        if not c.teacher:
+            return
+        teacher = load_model(c.teacher, self.device)
+        teacher_sha = teacher.metadata.get("style_image_sha256")
+        if teacher_sha and teacher_sha != self.style_sha256:
+            raise InputError(f"--teacher {c.teacher} was trained on another style image than {self.style_paths[0]}")
+        self.teacher = teacher.network
+        # The teacher's outputs are a cache in the run folder, valid for this teacher, data and crop size only:
+        # a resumed run, or a new stage trained in the same folder, reuses them.
+        self.views_path = c.run_folder() / "distill-views.safetensors"
+        self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)),
+                                     "data": str(Path(c.data).resolve()), "size": c.size,
+                                     "photo_side": c.photo_side})
+        if count := self.data.load_views(self.views_path, self.views_tag):
+            self.log(f"distillation: {count} teacher outputs kept from the last run")
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        """Adam over what this run trains: every weight, the style rows at their own rate, or only new styles."""
+        c = self.config
         if c.add_styles:
             # Only the new styles' scale and shift rows learn; every shared weight stays as trained.
             self.network.requires_grad_(False)
@@ -181,27 +211,15 @@ class Trainer:
             for p in params:
                 p.requires_grad_(True)
                 p.register_hook(lambda g, keep=keep.to(self.device): g * keep.to(g.dtype))
-            self.optimizer = torch.optim.Adam(params, lr=c.lr)
-        elif self.multistyle and c.style_lr_factor != 1.0:
+            return torch.optim.Adam(params, lr=c.lr)
+        if self.multistyle and c.style_lr_factor != 1.0:
             # The style rows see only their own painting's share of the batches: a larger step lets the
             # paintings part ways within a short CPU budget.
             rows = [p for m in self.network.conditional_norms for p in (m.weight, m.bias)]
             shared = [p for p in self.network.parameters() if all(p is not r for r in rows)]
-            self.optimizer = torch.optim.Adam([{"params": shared, "lr_factor": 1.0},
-                                               {"params": rows, "lr_factor": c.style_lr_factor}], lr=c.lr)
-        else:
-            self.optimizer = torch.optim.Adam(self.network.parameters(), lr=c.lr)
-        self.style_cycle: list[int] = []
-        if self.multistyle and self.vgg is not None:
-            self.style_norms = self.style_normalisers()
-        self.palette_norms = self.palette_normalisers() if self.palette_targets is not None else None
-        self.step = 0
-        self.elapsed = 0.0  # training wall time, carried across resumes
-        self.run_dir = c.run_folder()
-        self.checkpoint_path = self.run_dir / "checkpoint.safetensors"
-        if c.resume:
-            self.load_checkpoint(self.checkpoint_path if str(c.resume) == "auto" else Path(c.resume))
-        self.preview_batch = self.data.center_crops(min(4, len(self.data))).to(self.device)
+            return torch.optim.Adam([{"params": shared, "lr_factor": 1.0},
+                                     {"params": rows, "lr_factor": c.style_lr_factor}], lr=c.lr)
+        return torch.optim.Adam(self.network.parameters(), lr=c.lr)
 
     # -- schedule and losses -------------------------------------------------------------------------------
 
