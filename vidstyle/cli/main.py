@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import warnings
 
 from vidstyle import __version__
 from vidstyle.errors import VidstyleError
-from vidstyle.utils.signals import Terminated, signal_number, stop_signals_interrupt
+from vidstyle.utils.signals import signal_number, stop_signals_interrupt
 from vidstyle.utils.validate import MEMORY_LIMIT_ENV
 
 # Modules under vidstyle.cli that provide a subcommand, in the order `--help` lists them.
@@ -59,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:
         signum = signal_number(exc)
-        print("vidstyle: interrupted" + (f" ({exc})" if isinstance(exc, Terminated) else ""), file=sys.stderr)
+        stopped_by = f" ({signal.Signals(signum).name})" if signum != signal.SIGINT else ""
+        print(f"vidstyle: interrupted{stopped_by}", file=sys.stderr)
         return 128 + int(signum)
     except BrokenPipeError:
         return 1

@@ -20,8 +20,14 @@ class Terminated(KeyboardInterrupt):
 
 
 def signal_number(exc: KeyboardInterrupt) -> int:
-    """The signal behind an interrupt: SIGINT for Ctrl-C, else the stop signal's number."""
-    return getattr(exc, "signum", signal.SIGINT)
+    """The signal behind an interrupt: SIGINT for Ctrl-C, else the stop signal's number. A library that catches
+    the interrupt and raises its own (Ray's ``get`` does) keeps ours as the context, so the chain is searched."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return seen.signum
+        seen = seen.__cause__ or seen.__context__
+    return signal.SIGINT
 
 
 @contextlib.contextmanager
