@@ -15,7 +15,7 @@ import warnings
 
 from vidstyle import __version__
 from vidstyle.errors import VidstyleError
-from vidstyle.utils.signals import signal_number, stop_signals_interrupt
+from vidstyle.utils.signals import StopRecord, signal_number, stop_signals_interrupt
 from vidstyle.utils.validate import MEMORY_LIMIT_ENV
 
 # Modules under vidstyle.cli that provide a subcommand, in the order `--help` lists them.
@@ -50,16 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    stops = StopRecord()
     try:
         # SIGTERM/SIGHUP stop a command as Ctrl-C does: the same cleanup, the same kept partial output.
-        with stop_signals_interrupt(), warnings.catch_warnings():
+        with stop_signals_interrupt() as stops, warnings.catch_warnings():
             warnings.showwarning = show_warning
             code = args.func(args)
     except VidstyleError as exc:
         print(f"vidstyle: error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
-        signum = signal_number(exc)
+        signum = signal_number(exc, stops)
         stopped_by = f" ({signal.Signals(signum).name})" if signum != signal.SIGINT else ""
         print(f"vidstyle: interrupted{stopped_by}", file=sys.stderr)
         return 128 + int(signum)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 # The signals that stop a command politely (a service manager, a closed terminal, `kill PID`).
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -19,27 +20,36 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
-def signal_number(exc: KeyboardInterrupt) -> int:
-    """The signal behind an interrupt: SIGINT for Ctrl-C, else the stop signal's number. A library that catches
-    the interrupt and raises its own (Ray's ``get`` does) keeps ours as the context, so the chain is searched."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, Terminated):
-            return seen.signum
-        seen = seen.__cause__ or seen.__context__
+@dataclass
+class StopRecord:
+    """The last stop signal a :func:`stop_signals_interrupt` block received (None: none yet)."""
+
+    signum: Optional[int] = None
+
+
+def signal_number(exc: KeyboardInterrupt, record: Optional[StopRecord] = None) -> int:
+    """The signal behind an interrupt: the stop signal's number, else SIGINT (Ctrl-C). A library that swallows
+    our interrupt and raises its own (Ray's C++ core does, through PyErr_CheckSignals) loses the exception, so
+    ``record``, which the handler wrote before raising, says it instead."""
+    if isinstance(exc, Terminated):
+        return exc.signum
+    if record is not None and record.signum is not None:
+        return record.signum
     return signal.SIGINT
 
 
 @contextlib.contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt() -> Iterator[StopRecord]:
     """While inside, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, as Ctrl-C raises
-    KeyboardInterrupt. The previous handlers come back on exit. Outside the main thread it does nothing
-    (Python delivers signals to the main thread only)."""
+    KeyboardInterrupt, and are written to the yielded :class:`StopRecord`. The previous handlers come back on
+    exit. Outside the main thread it does nothing (Python delivers signals to the main thread only)."""
+    record = StopRecord()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield record
         return
 
     def handler(signum, _frame):
+        record.signum = signum
         raise Terminated(signum)
 
     previous = {}
@@ -49,7 +59,7 @@ def stop_signals_interrupt() -> Iterator[None]:
         except (OSError, ValueError):
             pass
     try:
-        yield
+        yield record
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
