@@ -23,7 +23,7 @@ A recipe is a TOML file (the shipped ones are ``models/recipes/NAME.toml``)::
     [[stage]]                           # network surgery (vidstyle.train.surgery) instead of training
     name = "wide"
     kind = "tool"
-    tool = "widen"                      # widen | project_first | drop_blocks
+    tool = "widen"                      # widen | project_first | drop_blocks | full_res_head
     source = "stage:continue"
     channels = 64
 
@@ -337,9 +337,14 @@ def _changed_settings(item: PlannedStage, meta: dict[str, Any], options: RecipeO
         return "" if meta.get("recipe_tool") == want else f"tool {meta.get('recipe_tool')} -> {want}"
     recorded = meta.get("training") or {}
     wanted = stage_config(item, options).to_metadata()
+    ignored = set(UNCOMPARED_FIELDS)
+    if meta.get("steps") == wanted.get("steps") and not wanted.get("max_minutes"):
+        # A run stopped by its time limit at exactly the recipe's step count: recipes record the steps a run
+        # reached, so that a rebuild does not depend on the machine's speed.
+        ignored.update(("steps", "max_minutes"))
     # Settings a newer trainer added are not in older outputs: only the recorded ones are compared.
     diffs = [f"{k} {recorded[k]!r} -> {v!r}" for k, v in wanted.items()
-             if k not in UNCOMPARED_FIELDS and k in recorded and recorded[k] != v]
+             if k not in ignored and k in recorded and recorded[k] != v]
     return ", ".join(diffs)
 
 

@@ -124,7 +124,8 @@ def full_res_head(network: nn.Module, params: dict[str, Any], channels: int = 8,
     """``network`` (a fast net ending in pixel shuffle + blur) with a full-resolution head of ``channels`` channels
     (``head_channels``): the shuffle's first three channels carry the old RGB (shifted up by 1 to pass the ReLU)
     and the head's 3×3 conv starts as the old binomial blur on them (shifted back), so the output is unchanged
-    wherever the old one was above -1; the other channels get fresh ICNR filters (``seed``) and a zero weight in
+    wherever the old decoder drew values above -1: everywhere for a no-skip net, whose decoder draws the colours
+    (a global skip's residual can fall lower; there the head starts close, not equal). The other channels get fresh ICNR filters (``seed``) and a zero weight in
     the head, so gradients reach them. Raises InputError for a network without the blur or with a head."""
     params = _fast_params(params, "full_res_head")
     if params.get("head_channels") or params.get("last_upsample", "shuffle") != "shuffle" or not params.get("deblock", True):
