@@ -341,9 +341,9 @@ class Trainer:
         elif c.temporal:
             flow = random_flow(b, x.shape[2], x.shape[3], self.generator).to(self.device)
             moved_x = move(x, flow) + c.temporal_noise * torch.randn(x.shape, generator=self.generator).to(self.device)
-            target = move(y, flow)
+            moved_y = move(y, flow)
             out["temporal"] = c.temporal_weight * temporal_loss(network(moved_x.clamp(0, 1)).float(),
-                                                                target.float(), inside(flow))
+                                                                moved_y.float(), inside(flow))
         else:
             out["temporal"] = y.new_zeros(())
         out["total"] = out["content"] + out["style"] + out["palette"] + out["tv"] + out["grid"] + out["temporal"] + out["distill"]
