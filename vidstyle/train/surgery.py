@@ -121,38 +121,33 @@ _HEAD_OFFSET = 1.0
 
 def full_res_head(network: nn.Module, params: dict[str, Any], channels: int = 8,
                   seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
-    """``network`` (a fast net ending in pixel shuffle + blur) with a full-resolution head of ``channels`` channels
-    (``head_channels``): the shuffle's first three channels carry the old RGB (shifted up by 1 to pass the ReLU)
-    and the head's 3×3 conv starts as the old binomial blur on them (shifted back), so the output is unchanged
-    wherever the old decoder drew values above -1: everywhere for a no-skip net, whose decoder draws the colours
-    (a global skip's residual can fall lower; there the head starts close, not equal). The other channels get fresh ICNR filters (``seed``) and a zero weight in
-    the head, so gradients reach them. Raises InputError for a network without the blur or with a head."""
+    """``network`` (a fast net ending in pixel shuffle + blur) with a full-resolution head of ``channels``
+    channels (``head_channels``): the shuffle's first three channels carry the old RGB (shifted up by 1 to pass
+    the ReLU) and the head's 3×3 conv starts as the old binomial blur on them (shifted back), so the output is
+    unchanged wherever the old decoder drew values above -1: everywhere for a no-skip net, whose decoder draws
+    the colours (a global skip's residual can fall lower; there the head starts close, not equal). The other
+    channels get fresh ICNR filters (``seed``) and a zero weight in the head, so gradients reach them.
+    Raises InputError for a network without the blur or with a head."""
     params = _fast_params(params, "full_res_head")
-    if params.get("head_channels") or params.get("last_upsample", "shuffle") != "shuffle" or not params.get("deblock", True):
+    ends_in_blur = params.get("last_upsample", "shuffle") == "shuffle" and params.get("deblock", True)
+    if params.get("head_channels") or not ends_in_blur:
         raise InputError("full_res_head works on a fast net that ends in pixel shuffle and the deblocking blur")
     if not isinstance(channels, int) or channels < 4:
         raise InputError(f"full_res_head: channels must be an integer of at least 4, got {channels!r}")
     params.update(head_channels=channels, deblock=False)
     torch.manual_seed(seed)
     new = build_network("fast", **params)
-    state = network.state_dict()
-    target = new.state_dict()
-    shuffle_w, shuffle_b = "decoder.3.conv.1.weight", "decoder.3.conv.1.bias"
-    head_w, head_b = "decoder.5.1.weight", "decoder.5.1.bias"
+    new.load_state_dict({k: v for k, v in network.state_dict().items() if not k.startswith("decoder.3.")},
+                        strict=False)  # everything but the shuffle is the same layer in the same place
+    old_shuffle, shuffle, head = network.decoder[3].conv[1], new.decoder[3].conv[1], new.decoder[-1][1]
+    rgb = old_shuffle.out_channels  # 3 colours x 4 sub-pixels: the shuffle's first output channels
     with torch.no_grad():
-        for name, tensor in target.items():
-            if name in state and name not in (shuffle_w, shuffle_b):
-                tensor.copy_(state[name])
-        rgb = state[shuffle_w].shape[0]  # 3 colours x 4 sub-pixels, the first channels of the shuffle
-        target[shuffle_w][:rgb] = state[shuffle_w]
-        target[shuffle_b][:rgb] = state[shuffle_b] + _HEAD_OFFSET
-        k = torch.tensor([1.0, 2.0, 1.0])
-        blur = (k[:, None] * k[None, :]) / 16
-        target[head_w].zero_()
+        shuffle.weight[:rgb] = old_shuffle.weight
+        shuffle.bias[:rgb] = old_shuffle.bias + _HEAD_OFFSET
+        head.weight.zero_()
         for c in range(3):
-            target[head_w][c, c] = blur
-        target[head_b].fill_(-_HEAD_OFFSET)
-    new.load_state_dict(target)
+            head.weight[c, c] = network.decoder[-1].kernel[c, 0]  # the blur the head replaces
+        head.bias.fill_(-_HEAD_OFFSET)
     return new, params
 
 
