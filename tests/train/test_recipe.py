@@ -281,3 +281,22 @@ def test_cli_dry_run_lists_the_stages_and_refuses_ignored_options(tmp_path, medi
     assert "recipe not found" in capsys.readouterr().err
     assert main(["train", "--style", str(media / "styles" / "paint.png")]) == 2
     assert "--data, --out required (or --recipe FILE)" in capsys.readouterr().err
+
+
+def test_time_limited_stage_counts_as_done_when_the_recipe_gives_the_steps_it_reached(tmp_path, media):
+    # A recipe records the steps a time-limited run reached (no max_minutes), so that a rebuild does not depend
+    # on the machine's speed: the original output, made with a time limit, is that stage finished.
+    limited = _write(tmp_path).read_text().replace("steps = 3\n", "steps = 3\nmax_minutes = 30.0\n", 1)
+    recipe_path = tmp_path / "recipes" / "tiny.toml"
+    recipe_path.write_text(limited)
+    options = RecipeOptions(media=media, run_dir=tmp_path / "runs", out=tmp_path / "tiny.safetensors",
+                            progress=False)
+    first = plan(load_recipe(recipe_path), options)[0]
+    first.output.parent.mkdir()
+    Trainer(stage_config(first, options), log=lambda s: None).train()
+    assert read_metadata(first.output)["training"]["max_minutes"] == 30.0
+
+    recipe_path.write_text(limited.replace("max_minutes = 30.0\n", ""))
+    assert plan(load_recipe(recipe_path), options)[0].status == "done"
+    recipe_path.write_text(limited.replace("max_minutes = 30.0\n", "").replace("steps = 3\n", "steps = 4\n", 1))
+    assert plan(load_recipe(recipe_path), options)[0].status.startswith("stale")
