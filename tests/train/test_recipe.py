@@ -35,9 +35,10 @@ NOT_COMPARED = {"steps", "max_minutes", "out", "run_dir", "resume", "device", "p
                 *PATH_FIELDS}
 # Settings added to the trainer after some models were made: absent from their metadata, so the recipe must
 # give the value that reproduces how they were trained (grid penalty off, and so on).
-ADDED_LATER = {"grid_weight": 0.0, "palette_weight": 0.0, "photo_side": None, "teacher": None, "video_data": None}
+ADDED_LATER = {"grid_weight": 0.0, "palette_weight": 0.0, "photo_side": None, "teacher": None, "video_data": None,
+               "distill_views": 4}
 # Knobs of a feature the run does not use, when the metadata predates them: nothing to compare.
-UNUSED_WITHOUT = {"distill_weight": "teacher", "video_pairs": "video_data", "grid_period": "grid_weight"}
+UNUSED_WITHOUT = {"distill_weight": "teacher", "distill_views": "teacher", "video_pairs": "video_data", "grid_period": "grid_weight"}
 MULTISTYLE_ONLY = {"add_styles", "style_reference", "style_lr_factor"}
 
 
@@ -300,3 +301,15 @@ def test_time_limited_stage_counts_as_done_when_the_recipe_gives_the_steps_it_re
     assert plan(load_recipe(recipe_path), options)[0].status == "done"
     recipe_path.write_text(limited.replace("max_minutes = 30.0\n", "").replace("steps = 3\n", "steps = 4\n", 1))
     assert plan(load_recipe(recipe_path), options)[0].status.startswith("stale")
+
+
+def test_a_stage_may_name_an_optimisation_teacher(tmp_path, media):
+    text = _write(tmp_path).read_text().replace('teacher = "stage:base"', 'teacher = "gatys"\ndistill_views = 1')
+    path = tmp_path / "recipes" / "tiny.toml"
+    path.write_text(text)
+    recipe = load_recipe(path)
+    assert recipe.stage("tune").input_references() == ["stage:wide"]
+    options = RecipeOptions(media=media, run_dir=tmp_path / "runs", out=tmp_path / "tiny.safetensors", progress=False)
+    tune = plan(recipe, options)[-1]
+    config = stage_config(tune, options)
+    assert (config.teacher, config.distill_views) == ("gatys", 1)

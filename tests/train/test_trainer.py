@@ -227,3 +227,34 @@ def test_a_resumed_distillation_keeps_the_teachers_outputs(tmp_path, photo_folde
                                                     out=tmp_path / "out" / "t2.safetensors"),
                                             log=lambda s: None).path))
     assert not Trainer(_config(tmp_path, photo_folder, steps=8, resume="auto", **other), log=lambda s: None).data.views
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_an_optimisation_teacher_paints_each_view_once_and_names_itself_in_the_cache(tmp_path, photo_folder):
+    """--teacher gatys: the caller supplies the painter (the training layer does not import the optimiser); it
+    runs once per view, with --distill-views views per photo, and a resumed run keeps its paintings."""
+    calls = []
+
+    class Painter:
+        identity = "toy-painter"
+
+        def __call__(self, photo):
+            calls.append(photo.shape)
+            return 1.0 - photo
+
+    def factory(style, config, device):
+        assert style == photo_folder[1] and config.teacher == "gatys"
+        return Painter()
+
+    settings = dict(teacher="gatys", distill_views=1, arch_params={"channels": 16}, run_dir=tmp_path / "painted")
+    with pytest.raises(InputError, match="gatys"):
+        Trainer(_config(tmp_path, photo_folder, steps=2, **settings), log=lambda s: None)
+    trainer = Trainer(_config(tmp_path, photo_folder, steps=6, **settings), log=lambda s: None,
+                      teachers={"gatys": factory})
+    trainer.train()
+    assert len(calls) == len(trainer.data.views) <= len(trainer.data)  # one view per photo, painted once
+    assert load_model(trainer.config.out).metadata["training"]["teacher"] == "gatys"
+    lines = []
+    Trainer(_config(tmp_path, photo_folder, steps=8, resume="auto", **settings), log=lines.append,
+            teachers={"gatys": factory}).train()
+    assert any(f"{len(trainer.data.views)} teacher outputs kept" in line for line in lines)

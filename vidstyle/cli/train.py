@@ -83,14 +83,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"std of the noise added to the synthetically moved frame (default {d.temporal_noise})")
     p.add_argument("--teacher", default=None, metavar="MODEL",
                    help="distil: train to reproduce this model's outputs (pixel L1 instead of the VGG losses; "
-                        "much faster per step), e.g. a smaller --arch-param channels=32 copy of a zoo model")
+                        "much faster per step), e.g. a smaller --arch-param channels=32 copy of a zoo model; "
+                        "'gatys': each training view is painted once by Gatys optimisation (a painting with no "
+                        "network yet; slow per view, so use few --distill-views)")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight, help=f"default {d.distill_weight:g}")
+    p.add_argument("--distill-views", type=int, default=d.distill_views,
+                   help=f"fixed crops per photo whose teacher outputs are kept (default {d.distill_views})")
     p.add_argument("--style-name", default=None, help="style name stored in the metadata (default: the file stem)")
     p.add_argument("--overwrite", "-y", action="store_true",
                    help="replace an existing --out (never the --init, --teacher or --resume model)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     # Every option's default, so that --recipe can refuse training options it would otherwise ignore.
     p.set_defaults(func=functools.partial(run, flag_defaults=vars(p.parse_args([]))))
+
+
+def optimisation_teachers() -> dict:
+    """The teachers that are optimisers, not models (``--teacher gatys``), for the trainer."""
+    from vidstyle.gatys.teacher import GatysTeacher
+
+    def gatys(style: Path, config: TrainConfig, device) -> GatysTeacher:
+        return GatysTeacher(style, config.style_size, device)
+
+    return {"gatys": gatys}
 
 
 def _parse_arch_params(items: list[str]) -> dict:
@@ -134,9 +148,10 @@ def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
         seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
         temporal_weight=args.temporal_weight, temporal_noise=args.temporal_noise, video_data=args.video_data, video_pairs=args.video_pairs,
         init=args.init, resume=args.resume, run_dir=args.run_dir, teacher=args.teacher, distill_weight=args.distill_weight,
+        distill_views=args.distill_views,
         threads=args.threads, progress=not args.no_progress, style_name=args.style_name, overwrite=args.overwrite,
     )
-    result = train(config)
+    result = train(config, teachers=optimisation_teachers())
     losses = ", ".join(f"{k} {v:.4g}" for k, v in result.losses.items() if v)
     print(f"saved {result.path} after {result.steps} steps in {result.wall_time_s / 60:.1f} min ({losses})")
     return 0
@@ -162,7 +177,7 @@ def _run_recipe_command(args: argparse.Namespace, flag_defaults: dict) -> int:
                "precision": args.precision if args.precision != flag_defaults.get("precision") else None,
                "threads": args.threads}
     options = RecipeOptions(media=media_root(), run_dir=args.run_dir, out=args.out, overwrite=args.overwrite,
-                            progress=not args.no_progress, machine=machine)
+                            progress=not args.no_progress, machine=machine, teachers=optimisation_teachers())
     if args.dry_run:
         print(f"recipe {recipe.name} ({recipe.path}): {recipe.description}".rstrip(": "))
         out = options.output(recipe)

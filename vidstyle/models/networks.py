@@ -311,10 +311,12 @@ class ConditionalInstanceNorm(nn.Module):
 class MultiStyleNet(StrideMultiplePad):
     """The real-time network for many paintings at once (stride 4).
 
-    The fast design (depthwise-separable residual blocks at 1/4 resolution, a pixel-shuffle decoder with a
-    binomial deblocking filter) with every normalisation conditional on the style. No global skip: the
-    output is drawn from scratch, so the painting's palette replaces the photo's (a residual output made
-    keeping the photo's colours the easy way out; see docs/design.md).
+    The fast design (depthwise-separable residual blocks at 1/4 resolution, a pixel-shuffle decoder ending in
+    the full-resolution head of :class:`FastNet`: ``head`` channels, a ReLU and a 3×3 conv to RGB, which can
+    draw the paintings' 1–3-px strokes that a fixed deblocking blur removes) with every normalisation
+    conditional on the style. No global skip: the output is drawn from scratch, so the painting's palette
+    replaces the photo's (a residual output made keeping the photo's colours the easy way out; see
+    docs/design.md).
 
     forward(x, mix): x (B, 3, H, W) RGB in [0, 1]; mix (B or 1, S) style weights (rows sum to 1), default
     the weights set by :meth:`set_mix` (style 0 at first). Returns (B, 3, H, W) RGB, nominally [0, 1].
@@ -322,12 +324,12 @@ class MultiStyleNet(StrideMultiplePad):
 
     stride = 4
 
-    def __init__(self, styles: list[str], channels: int = 64, blocks: int = 5, mid: int = 24) -> None:
+    def __init__(self, styles: list[str], channels: int = 64, blocks: int = 5, mid: int = 24, head: int = 8) -> None:
         super().__init__()
         if not styles or len(set(styles)) != len(styles):
             raise ValueError("a multistyle network needs a list of distinct style names")
         self.styles = list(styles)
-        self.channels, self.blocks, self.mid = channels, blocks, mid
+        self.channels, self.blocks, self.mid, self.head = channels, blocks, mid, head
         n = len(self.styles)
 
         def norm(c: int) -> nn.Module:
@@ -339,10 +341,11 @@ class MultiStyleNet(StrideMultiplePad):
         )
         self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
         self.decoder = nn.Sequential(
-            ProjectUpsample(channels, mid), norm(mid), nn.ReLU(), ShuffleUpsample(mid, 3), BinomialBlur(3),
+            ProjectUpsample(channels, mid), norm(mid), nn.ReLU(), ShuffleUpsample(mid, head), nn.ReLU(),
+            ReflectConv(head, 3, 3),
         )
         with torch.no_grad():  # start at mid-grey rather than black
-            self.decoder[3].conv[1].bias.fill_(0.5)
+            self.decoder[-1][1].bias.fill_(0.5)
         self.conditional_norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
         initial = torch.zeros(1, n)
         initial[0, 0] = 1.0
@@ -352,7 +355,7 @@ class MultiStyleNet(StrideMultiplePad):
         """A copy holding this network's styles plus ``names`` (new rows start as the mean of the trained ones),
         and the rows of ``names`` in it. Names it already holds are relearned in place."""
         styles = self.styles + [n for n in names if n not in self.styles]
-        params = {"channels": self.channels, "blocks": self.blocks, "mid": self.mid}
+        params = {"channels": self.channels, "blocks": self.blocks, "mid": self.mid, "head": self.head}
         grown = MultiStyleNet(styles, **params)
         state = {}
         for key, value in self.state_dict().items():

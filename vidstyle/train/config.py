@@ -20,7 +20,12 @@ MIN_TRAIN_SIZE = 32
 # network's, gradients): ~2 KB measured at --size 256 --batch 4 on the CPU, with some margin.
 TRAIN_BYTES_PER_PIXEL = 2560
 # Bounds of integer --arch-param values (others: 0-1024); beyond them a network is never trainable here.
-ARCH_INT_LIMITS = {"channels": (1, 512), "mid": (1, 512), "blocks": (0, 64), "residual_blocks": (0, 64)}
+ARCH_INT_LIMITS = {"channels": (1, 512), "mid": (1, 512), "head": (1, 64), "head_channels": (0, 64), "blocks": (0, 64),
+                   "residual_blocks": (0, 64)}
+
+
+# --teacher values that name an optimiser, not a model: it paints each distillation view (vidstyle.gatys.teacher).
+OPTIMISATION_TEACHERS = ("gatys",)
 
 
 @dataclass
@@ -80,9 +85,12 @@ class TrainConfig:
     # With a multistyle --init: append the style image(s) to its styles and train only their scale and shift rows.
     add_styles: bool = False
     # Distillation: learn to reproduce this trained model's outputs (an L1 pixel loss replaces the VGG losses, so
-    # a step costs a fraction of one); used to make a smaller or faster network with the teacher's look.
+    # a step costs a fraction of one); used to make a smaller or faster network with the teacher's look. "gatys"
+    # (OPTIMISATION_TEACHERS): each view is painted by Gatys optimisation instead, for a painting with no network.
     teacher: Optional[str] = None
     distill_weight: float = 1e6
+    # Fixed crops per photo whose teacher outputs are kept (a slow teacher wants fewer).
+    distill_views: int = 4
     resume: Optional[Path] = None
     run_dir: Optional[Path] = None
     threads: Optional[int] = None
@@ -113,6 +121,7 @@ class TrainConfig:
                      "temporal_noise", "distill_weight"):
             setattr(self, name, v.finite(f"--{name.replace('_', '-')}", getattr(self, name), 0.0))
         self.grid_period = v.integer("grid_period", self.grid_period, 1, 64)
+        self.distill_views = v.integer("--distill-views", self.distill_views, 1, 1024)
         self.checkpoint_every = v.integer("--checkpoint-every", self.checkpoint_every, 0)
         self.log_every = v.integer("--log-every", self.log_every, 1)
         self.preview_every = v.integer("--preview-every", self.preview_every, 0)

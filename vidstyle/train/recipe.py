@@ -55,9 +55,9 @@ from vidstyle.errors import InputError, ModelError
 from vidstyle.models import full_arch_params, read_metadata, save_model, stored_arch_params
 from vidstyle.models.files import check_model_output, load_model_file
 from vidstyle.models.registry import find_model, load_model, package_models_dir
-from vidstyle.train.config import TrainConfig
+from vidstyle.train.config import OPTIMISATION_TEACHERS, TrainConfig
 from vidstyle.train.surgery import SURGERIES, resulting_params
-from vidstyle.train.trainer import train
+from vidstyle.train.trainer import TeacherFactory, train
 
 MEDIA_ENV = "VIDSTYLE_MEDIA"
 MEDIA_PREFIX = "media:"
@@ -91,7 +91,8 @@ class Stage:
         """The model references this stage reads (init, teacher or source), as written."""
         if self.kind == "tool":
             return [self.source] if self.source else []
-        return [self.settings[k] for k in REFERENCE_FIELDS if self.settings.get(k)]
+        return [self.settings[k] for k in REFERENCE_FIELDS
+                if self.settings.get(k) and self.settings[k] not in OPTIMISATION_TEACHERS]
 
     def predecessor(self) -> Optional[str]:
         """The reference whose weights this stage continues (init, or a tool's source); None from scratch."""
@@ -113,7 +114,8 @@ class Recipe:
 class RecipeOptions:
     """How to run a recipe. ``media``: the media folder (see :func:`media_root`); ``run_dir``: where the stages
     go (default ``runs/recipes/NAME``); ``out``: the final model (default ``models/NAME.safetensors``), replaced
-    only with ``overwrite``; ``machine``: device/precision/threads overriding the recipe's."""
+    only with ``overwrite``; ``machine``: device/precision/threads overriding the recipe's; ``teachers``: the
+    optimisation teachers a stage may name (``teacher = "gatys"``, see :class:`vidstyle.train.Trainer`)."""
 
     media: Path
     run_dir: Optional[Path] = None
@@ -121,6 +123,7 @@ class RecipeOptions:
     overwrite: bool = False
     progress: bool = True
     machine: dict[str, Any] = field(default_factory=dict)
+    teachers: dict[str, TeacherFactory] = field(default_factory=dict)
 
     def run_folder(self, recipe: Recipe) -> Path:
         return Path(self.run_dir) if self.run_dir else Path("runs") / "recipes" / recipe.name
@@ -258,7 +261,7 @@ def _check_train_keys(path: Path, where: str, settings: dict[str, Any]) -> None:
 
 
 def _check_reference(path: Path, where: str, key: str, value: Any, earlier: list[str], required: bool = False) -> None:
-    if value is None and not required:
+    if (value is None and not required) or (key == "teacher" and value in OPTIMISATION_TEACHERS):
         return
     kind, _, name = str(value).partition(":") if isinstance(value, str) else ("", "", "")
     if kind not in REFERENCE_KINDS or not name:
@@ -353,7 +356,7 @@ def stage_config(item: PlannedStage, options: RecipeOptions) -> TrainConfig:
     settings = item.stage.settings
     paths = {k: _resolve_path(settings[k], item.recipe.path.parent, options.media)
              for k in PATH_FIELDS if settings.get(k) is not None}
-    refs = {k: item.inputs[settings[k]] for k in REFERENCE_FIELDS if settings.get(k)}
+    refs = {k: item.inputs.get(settings[k], settings[k]) for k in REFERENCE_FIELDS if settings.get(k)}
     resume = "auto" if (item.run_folder / "checkpoint.safetensors").is_file() and item.status == "resume" else None
     config = _config(settings, paths, refs, item.output, item.run_folder, resume=resume,
                      machine=options.machine, progress=options.progress)
@@ -520,7 +523,7 @@ def run_recipe(recipe: Recipe, options: RecipeOptions, log: Callable[[str], None
                 limit = f"{config.steps} steps" + (f" or {config.max_minutes:g} min" if config.max_minutes else "")
                 start = f" from {item.stage.settings['init']}" if item.stage.settings.get("init") else ""
                 log(f"{head}: {what}{start}, {limit} at {config.size} px -> {item.output}")
-                result = train(config, log=log)
+                result = train(config, log=log, teachers=options.teachers)
                 minutes = (time.perf_counter() - started) / 60
                 log(f"{head}: done, {result.steps} steps in {minutes:.1f} min")
         except KeyboardInterrupt:

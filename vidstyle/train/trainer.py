@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional, Protocol
 
 import numpy as np
 import torch
@@ -27,7 +27,7 @@ from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss,
 from vidstyle.losses.functional import palette_loss, rgb_to_lab, sorted_projections
 from vidstyle.models import build_network, find_model, full_arch_params, load_model, save_model, stored_arch_params
 from vidstyle.runtime.precision import autocast_dtype
-from vidstyle.train.config import TrainConfig
+from vidstyle.train.config import OPTIMISATION_TEACHERS, TrainConfig
 from vidstyle.train.data import PhotoCrops, style_images, style_names, to_numpy_image
 from vidstyle.train.motion import inside, move, random_flow
 from vidstyle.train.video_pairs import VideoFramePairs
@@ -64,12 +64,29 @@ def training_history(metadata: dict, name: str) -> list[dict]:
     return history
 
 
-class Trainer:
-    """Trains one network for one style. Build it, then call :meth:`train`."""
+# A teacher that is not a trained network (``--teacher gatys``): built by the caller from the style image and
+# TrainConfig, it maps a (1, 3, H, W) view in [0, 1] to its target; ``identity`` names it for the view cache.
+class TeacherFunction(Protocol):
+    identity: str
 
-    def __init__(self, config: TrainConfig, log: Callable[[str], None] = print) -> None:
+    def __call__(self, photo: torch.Tensor) -> torch.Tensor: ...
+
+
+TeacherFactory = Callable[[Path, TrainConfig, torch.device], TeacherFunction]
+
+
+class Trainer:
+    """Trains one network for one style. Build it, then call :meth:`train`.
+
+    ``teachers``: factories for the optimisation teachers of :data:`OPTIMISATION_TEACHERS` (the training layer
+    does not import the optimiser; the command line passes ``vidstyle.gatys.teacher.GatysTeacher``).
+    """
+
+    def __init__(self, config: TrainConfig, log: Callable[[str], None] = print,
+                 teachers: Optional[Mapping[str, TeacherFactory]] = None) -> None:
         self.config = c = config
         self.log = log
+        self.teacher_factories = dict(teachers or {})
         check_train_outputs(c)  # before anything is loaded: a refused --out costs nothing
         if c.threads:
             torch.set_num_threads(c.threads)
@@ -103,7 +120,7 @@ class Trainer:
             # oneDNN convolutions run faster on NHWC tensors (5.3 vs 7.2 s/step, fast net, bf16, 256 px, batch 4).
             self.network.to(memory_format=torch.channels_last)
             for module in (self.vgg, self.teacher):
-                if module is not None:
+                if isinstance(module, nn.Module):
                     module.to(memory_format=torch.channels_last)
         self.optimizer = self._make_optimizer()
         self.style_cycle: list[int] = []
@@ -182,18 +199,26 @@ class Trainer:
     def _load_teacher(self) -> None:
         """--teacher's network, and the cache of its outputs in the run folder."""
         c = self.config
-        self.teacher: Optional[nn.Module] = None
+        self.teacher: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
         if not c.teacher:
             return
-        teacher = load_model(c.teacher, self.device)
-        teacher_sha = teacher.metadata.get("style_image_sha256")
-        if teacher_sha and teacher_sha != self.style_sha256:
-            raise InputError(f"--teacher {c.teacher} was trained on another style image than {self.style_paths[0]}")
-        self.teacher = teacher.network
+        if c.teacher in OPTIMISATION_TEACHERS:
+            if self.multistyle or c.teacher not in self.teacher_factories:
+                raise InputError(f"--teacher {c.teacher} paints one style image and needs the vidstyle command "
+                                 "(or Trainer(teachers=...)) to provide it")
+            painter = self.teacher_factories[c.teacher](self.style_paths[0], c, self.device)
+            self.teacher, identity = painter, painter.identity
+        else:
+            teacher = load_model(c.teacher, self.device)
+            teacher_sha = teacher.metadata.get("style_image_sha256")
+            if teacher_sha and teacher_sha != self.style_sha256:
+                raise InputError(f"--teacher {c.teacher} was trained on another style image than "
+                                 f"{self.style_paths[0]}")
+            self.teacher, identity = teacher.network, file_sha256(find_model(c.teacher))
         # The teacher's outputs are a cache in the run folder, valid for this teacher, data and crop size only:
         # a resumed run, or a new stage trained in the same folder, reuses them.
         self.views_path = c.run_folder() / "distill-views.safetensors"
-        self.views_tag = json.dumps({"teacher": file_sha256(find_model(c.teacher)),
+        self.views_tag = json.dumps({"teacher": identity,
                                      "data": str(Path(c.data).resolve()), "size": c.size,
                                      "photo_side": c.photo_side})
         if count := self.data.load_views(self.views_path, self.views_tag):
@@ -502,7 +527,7 @@ class Trainer:
                         group["lr"] = self.lr_at(self.step) * group.get("lr_factor", 1.0)
                     target: Optional[torch.Tensor] = None
                     if self.teacher is not None:
-                        x, target = self.data.batch_with_targets(c.batch, self.teacher_output)
+                        x, target = self.data.batch_with_targets(c.batch, self.teacher_output, c.distill_views)
                         target = target.to(self.device)
                     else:
                         x = self.data.batch(c.batch)
@@ -568,7 +593,7 @@ def check_train_outputs(config: TrainConfig) -> None:
 
     c = config
     inputs: list[Any] = [c.style, c.video_data]
-    inputs += [find_model(name) for name in (c.init, c.teacher) if name]
+    inputs += [find_model(name) for name in (c.init, c.teacher) if name and name not in OPTIMISATION_TEACHERS]
     if c.resume and str(c.resume) != "auto":
         inputs.append(Path(c.resume))
     check_model_output(c.out, tuple(inputs), c.overwrite)
@@ -581,6 +606,7 @@ def check_train_outputs(config: TrainConfig) -> None:
         raise OutputError(f"the run folder is not writable: {run_dir}")
 
 
-def train(config: TrainConfig, log: Callable[[str], None] = print) -> TrainResult:
-    """Train a transform network as ``config`` says and save it to ``config.out``."""
-    return Trainer(config, log).train()
+def train(config: TrainConfig, log: Callable[[str], None] = print,
+          teachers: Optional[Mapping[str, TeacherFactory]] = None) -> TrainResult:
+    """Train a transform network as ``config`` says and save it to ``config.out`` (``teachers``: see Trainer)."""
+    return Trainer(config, log, teachers).train()
