@@ -249,9 +249,11 @@ def test_an_optimisation_teacher_paints_each_view_once_and_names_itself_in_the_c
     settings = dict(teacher="gatys", distill_views=1, arch_params={"channels": 16}, run_dir=tmp_path / "painted")
     with pytest.raises(InputError, match="gatys"):
         Trainer(_config(tmp_path, photo_folder, steps=2, **settings), log=lambda s: None)
-    trainer = Trainer(_config(tmp_path, photo_folder, steps=6, **settings), log=lambda s: None,
+    progress = []
+    trainer = Trainer(_config(tmp_path, photo_folder, steps=6, **settings), log=progress.append,
                       teachers={"gatys": factory})
     trainer.train()
+    assert any(line.startswith("teacher: ") and "views made" in line for line in progress)
     assert len(calls) == len(trainer.data.views) <= len(trainer.data)  # one view per photo, painted once
     assert load_model(trainer.config.out).metadata["training"]["teacher"] == "gatys"
     lines = []

@@ -322,6 +322,19 @@ class Trainer:
         mix[torch.arange(len(images)), torch.tensor([self.style_rows[i] for i in images])] = 1.0
         return mix.to(self.device)
 
+    def _report_teacher_views(self, before: int, clock: list) -> None:
+        """A log line each tenth of the teacher's views (a slow teacher, such as Gatys, takes most of a run's
+        first hour): how many are made, and the time per view since the last line."""
+        total = len(self.data) * self.config.distill_views
+        made = len(self.data.views)
+        tenth = max(1, total // 10)
+        if made // tenth == before // tenth or made == clock[0]:
+            return
+        now = time.perf_counter()
+        per_view = (now - clock[1]) / (made - clock[0])
+        self.log(f"teacher: {made}/{total} views made ({per_view:.1f} s per view since the last report)")
+        clock[:] = [made, now]
+
     def teacher_output(self, photo: torch.Tensor) -> torch.Tensor:
         """The teacher's stylization of a (1, 3, H, W) photo in [0, 1], on the training device."""
         photo = photo.to(self.device)
@@ -520,6 +533,7 @@ class Trainer:
         scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
         start = time.perf_counter() - self.elapsed
         session = (self.step, time.perf_counter())  # this session's first step and start, for the ETA
+        teacher_clock = [len(self.data.views), time.perf_counter()]  # views and time at the last report
         try:
             with open(log_path, "a") as log_file:
                 while not self.finished():
@@ -527,8 +541,10 @@ class Trainer:
                         group["lr"] = self.lr_at(self.step) * group.get("lr_factor", 1.0)
                     target: Optional[torch.Tensor] = None
                     if self.teacher is not None:
+                        made = len(self.data.views)
                         x, target = self.data.batch_with_targets(c.batch, self.teacher_output, c.distill_views)
                         target = target.to(self.device)
+                        self._report_teacher_views(made, teacher_clock)
                     else:
                         x = self.data.batch(c.batch)
                     x = x.to(self.device)
