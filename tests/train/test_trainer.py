@@ -48,6 +48,9 @@ def test_photo_folder_is_recursive_and_skips_unreadable(photo_folder):
     assert len(crops) == 4
     batch = crops.batch(3)
     assert batch.shape == (3, 3, 32, 32) and 0 <= batch.min() and batch.max() <= 1
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        first = PhotoCrops(folder, 32, seed=0, limit=2)  # --photos 2: the first two readable, same indices
+    assert len(first) == 2 and all(torch.equal(first.images[i], crops.images[i]) for i in range(2))
 
 
 def test_empty_or_missing_folder_is_an_input_error(tmp_path):

@@ -40,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--photo-side", type=int, default=None,
                    help="short side the photos are scaled to before cropping (default 1.25 x --size); larger than "
                         "--size trains on patches of bigger photos, cheaper per step")
+    p.add_argument("--photos", type=int, default=None, metavar="N",
+                   help="train on the first N photos of --data only (sorted; default all): bounds the first pass "
+                        "of a slow teacher such as --teacher gatys")
     p.add_argument("--style-size", type=int, default=d.style_size,
                    help=f"long side of the style image in pixels: sets the brush-stroke scale (default {d.style_size})")
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate (default {d.lr})")
@@ -140,7 +143,7 @@ def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
     config = TrainConfig(
         style=args.style, data=args.data, out=args.out, arch=args.arch,
         arch_params=_parse_arch_params(args.arch_param), steps=args.steps, max_minutes=args.max_minutes,
-        batch=args.batch, size=args.size, style_size=args.style_size, photo_side=args.photo_side, lr=args.lr,
+        batch=args.batch, size=args.size, style_size=args.style_size, photo_side=args.photo_side, photos=args.photos, lr=args.lr,
         content_weight=args.content_weight, style_weight=args.style_weight, palette_weight=args.palette_weight, style_lr_factor=args.style_lr_factor, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
         style_layers=tuple(s for s in args.style_layers.split(",") if s),
         content_layers=tuple(s for s in args.content_layers.split(",") if s),

@@ -48,6 +48,9 @@ class TrainConfig:
     size: int = 256
     style_size: int = 512
     photo_side: Optional[int] = None  # short side the photos are kept at before cropping (None: 1.25·size)
+    # Train on the first N photos of --data (sorted) only: bounds a slow teacher's pass (one view each costs a
+    # Gatys optimisation); None: every photo.
+    photos: Optional[int] = None
     lr: float = 1e-3
     lr_final_fraction: float = 0.1  # cosine decay from lr to lr·fraction over `steps`
     warmup_steps: int = 50
@@ -122,6 +125,8 @@ class TrainConfig:
             setattr(self, name, v.finite(f"--{name.replace('_', '-')}", getattr(self, name), 0.0))
         self.grid_period = v.integer("grid_period", self.grid_period, 1, 64)
         self.distill_views = v.integer("--distill-views", self.distill_views, 1, 1024)
+        if self.photos is not None:
+            self.photos = v.integer("--photos", self.photos, 1)
         self.checkpoint_every = v.integer("--checkpoint-every", self.checkpoint_every, 0)
         self.log_every = v.integer("--log-every", self.log_every, 1)
         self.preview_every = v.integer("--preview-every", self.preview_every, 0)

@@ -63,7 +63,8 @@ class PhotoCrops:
     horizontally half of the time. Unreadable files are skipped with a warning.
     """
 
-    def __init__(self, folder: str | os.PathLike, size: int, seed: int = 0, photo_side: int | None = None) -> None:
+    def __init__(self, folder: str | os.PathLike, size: int, seed: int = 0, photo_side: int | None = None,
+                 limit: int | None = None) -> None:
         self.size = size
         self.rng = random.Random(seed)
         self.images: list[torch.Tensor] = []
@@ -71,6 +72,8 @@ class PhotoCrops:
         # at a fraction of the loss network's cost per step).
         keep_side = max(size, int(photo_side or round(size * 1.25)))
         for img in _training_images(folder):
+            if limit is not None and len(self.images) >= limit:
+                break  # the first ``limit`` readable photos, in sorted order: their indices do not change
             t = torch.from_numpy(img if img.flags.writeable else img.copy()).permute(2, 0, 1).unsqueeze(0).float()
             h, w = t.shape[-2:]
             scale = keep_side / min(h, w)

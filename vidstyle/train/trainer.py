@@ -103,7 +103,7 @@ class Trainer:
         self.style_sha256 = file_sha256(self.style_paths[0]) if len(self.style_paths) == 1 else hashlib.sha256(
             "".join(file_sha256(p) for p in self.style_paths).encode()).hexdigest()
         self.style_name = c.style_name or (self.style_paths[0].stem if len(self.style_paths) == 1 else "multistyle")
-        self.data = PhotoCrops(c.data, c.size, seed=c.seed, photo_side=c.photo_side)
+        self.data = PhotoCrops(c.data, c.size, seed=c.seed, photo_side=c.photo_side, limit=c.photos)
         self.video_pairs: Optional[VideoFramePairs] = None
         if c.temporal and c.video_data is not None:
             started = time.perf_counter()
