@@ -35,10 +35,10 @@ NOT_COMPARED = {"steps", "max_minutes", "out", "run_dir", "resume", "device", "p
                 *PATH_FIELDS}
 # Settings added to the trainer after some models were made: absent from their metadata, so the recipe must
 # give the value that reproduces how they were trained (grid penalty off, and so on).
-ADDED_LATER = {"grid_weight": 0.0, "palette_weight": 0.0, "photo_side": None, "photos": None, "teacher": None, "video_data": None,
+ADDED_LATER = {"grid_weight": 0.0, "palette_weight": 0.0, "photo_side": None, "photos": None, "teacher": None, "video_data": None, "distill_style_weight": 0.0,
                "distill_views": 4}
 # Knobs of a feature the run does not use, when the metadata predates them: nothing to compare.
-UNUSED_WITHOUT = {"distill_weight": "teacher", "distill_views": "teacher", "video_pairs": "video_data", "grid_period": "grid_weight"}
+UNUSED_WITHOUT = {"distill_weight": "teacher", "distill_views": "teacher", "distill_style_weight": "teacher", "video_pairs": "video_data", "grid_period": "grid_weight"}
 MULTISTYLE_ONLY = {"add_styles", "style_reference", "style_lr_factor"}
 
 

@@ -263,3 +263,23 @@ def test_an_optimisation_teacher_paints_each_view_once_and_names_itself_in_the_c
     Trainer(_config(tmp_path, photo_folder, steps=8, resume="auto", **settings), log=lines.append,
             teachers={"gatys": factory}).train()
     assert any(f"{len(trainer.data.views)} teacher outputs kept" in line for line in lines)
+
+
+@pytest.mark.filterwarnings("ignore:skipping unreadable")
+def test_distillation_can_add_the_style_loss_and_keep_its_views_elsewhere(tmp_path, photo_folder):
+    """--distill-style-weight adds the Gram loss to the pixel loss; views_dir (a recipe's shared folder) holds the
+    teacher's cached views, so another stage distilling from the same teacher finds them."""
+    teacher = train(_config(tmp_path, photo_folder, steps=2), log=lambda s: None).path
+    shared = tmp_path / "recipe" / "teacher-views"  # made when first needed
+    student = dict(teacher=str(teacher), arch_params={"channels": 16}, views_dir=shared, steps=4)
+    train(_config(tmp_path, photo_folder, run_dir=tmp_path / "a", out=tmp_path / "out" / "a.safetensors", **student),
+          log=lambda s: None)
+    assert (shared / "distill-views.safetensors").is_file() and not (tmp_path / "a" / "distill-views.safetensors").exists()
+    lines = []
+    second = Trainer(_config(tmp_path, photo_folder, run_dir=tmp_path / "b", out=tmp_path / "out" / "b.safetensors",
+                             distill_style_weight=0.5, log_every=1, **student), log=lines.append)
+    assert any("teacher outputs kept" in line for line in lines)
+    second.train()
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert all(entry["style"] > 0 and entry["distill"] > 0 for entry in log)
+    assert "views_dir" not in load_model(second.config.out).metadata["training"]

@@ -90,6 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "'gatys': each training view is painted once by Gatys optimisation (a painting with no "
                         "network yet; slow per view, so use few --distill-views)")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight, help=f"default {d.distill_weight:g}")
+    p.add_argument("--distill-style-weight", type=float, default=d.distill_style_weight,
+                   help="with --teacher: add the Gram style loss at this weight (sharper strokes; one VGG pass "
+                        "per step; default 0)")
     p.add_argument("--distill-views", type=int, default=d.distill_views,
                    help=f"fixed crops per photo whose teacher outputs are kept (default {d.distill_views})")
     p.add_argument("--style-name", default=None, help="style name stored in the metadata (default: the file stem)")
@@ -151,7 +154,7 @@ def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
         seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
         temporal_weight=args.temporal_weight, temporal_noise=args.temporal_noise, video_data=args.video_data, video_pairs=args.video_pairs,
         init=args.init, resume=args.resume, run_dir=args.run_dir, teacher=args.teacher, distill_weight=args.distill_weight,
-        distill_views=args.distill_views,
+        distill_views=args.distill_views, distill_style_weight=args.distill_style_weight,
         threads=args.threads, progress=not args.no_progress, style_name=args.style_name, overwrite=args.overwrite,
     )
     result = train(config, teachers=optimisation_teachers())

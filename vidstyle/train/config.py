@@ -94,8 +94,13 @@ class TrainConfig:
     distill_weight: float = 1e6
     # Fixed crops per photo whose teacher outputs are kept (a slow teacher wants fewer).
     distill_views: int = 4
+    # With a teacher: weight of the Gram style loss added to the pixel loss (0: none, and no VGG pass).
+    distill_style_weight: float = 0.0
     resume: Optional[Path] = None
     run_dir: Optional[Path] = None
+    # Where the teacher's cached views are kept (default: the run folder); a recipe shares one folder among its
+    # stages, so a later stage distilling from the same teacher does not paint the views again.
+    views_dir: Optional[Path] = None
     threads: Optional[int] = None
     progress: bool = True
     style_name: Optional[str] = None
@@ -121,7 +126,7 @@ class TrainConfig:
         self.lr_final_fraction = v.finite("lr_final_fraction", self.lr_final_fraction, 0.0, 1.0)
         self.warmup_steps = v.integer("warmup_steps", self.warmup_steps, 0)
         for name in ("content_weight", "style_weight", "tv_weight", "grid_weight", "temporal_weight",
-                     "temporal_noise", "distill_weight"):
+                     "temporal_noise", "distill_weight", "distill_style_weight"):
             setattr(self, name, v.finite(f"--{name.replace('_', '-')}", getattr(self, name), 0.0))
         self.grid_period = v.integer("grid_period", self.grid_period, 1, 64)
         self.distill_views = v.integer("--distill-views", self.distill_views, 1, 1024)
@@ -151,7 +156,7 @@ class TrainConfig:
             d[k] = None if d[k] is None else [str(v) for v in d[k]] if isinstance(d[k], (list, tuple)) else str(d[k])
         for k in ("style_layers", "content_layers"):
             d[k] = list(d[k])
-        for k in ("progress", "threads", "overwrite"):
+        for k in ("progress", "threads", "overwrite", "views_dir"):
             d.pop(k)
         return d
 

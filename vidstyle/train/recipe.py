@@ -65,7 +65,7 @@ REFERENCE_KINDS = ("stage", "recipe", "model")
 PATH_FIELDS = ("style", "data", "video_data")
 REFERENCE_FIELDS = ("init", "teacher")
 # Set by the runner for every stage; a recipe cannot set them.
-RUNNER_FIELDS = ("out", "run_dir", "resume", "overwrite", "progress")
+RUNNER_FIELDS = ("out", "run_dir", "views_dir", "resume", "overwrite", "progress")
 # How a stage runs on this machine, not what it learns: a recipe may set them, the command line overrides them.
 MACHINE_FIELDS = ("device", "precision", "threads")
 # What a finished stage's recorded settings are not compared on (paths and models differ between machines and
@@ -372,7 +372,8 @@ def _config(settings: dict[str, Any], paths: dict[str, Any], refs: dict[str, str
         if key in fields:
             fields[key] = tuple(fields[key])
     return TrainConfig(**fields, **{k: paths[k] for k in PATH_FIELDS if k in paths}, **refs, out=out,
-                       run_dir=run_folder, resume=resume, overwrite=True, progress=progress)
+                       run_dir=run_folder, resume=resume, overwrite=True, progress=progress,
+                       views_dir=run_folder.parent / "teacher-views" if run_folder else None)
 
 
 def _resolve_path(value: Any, base: Path, media: Path) -> Any:

@@ -142,7 +142,7 @@ class Trainer:
         self.vgg: Optional[VGG19Features] = None
         # Per style image: {layer: (1, C, C) Gram matrix}.
         self.style_grams_per_image: list[dict[str, torch.Tensor]] = []
-        if not c.teacher:
+        if not c.teacher or c.distill_style_weight:
             layers = tuple(dict.fromkeys((*c.style_layers, *c.content_layers)))
             self.vgg = VGG19Features(layers).to(self.device)
             for path in self.style_paths:
@@ -217,7 +217,8 @@ class Trainer:
             self.teacher, identity = teacher.network, file_sha256(find_model(c.teacher))
         # The teacher's outputs are a cache in the run folder, valid for this teacher, data and crop size only:
         # a resumed run, or a new stage trained in the same folder, reuses them.
-        self.views_path = c.run_folder() / "distill-views.safetensors"
+        self.views_path = Path(c.views_dir or c.run_folder()) / "distill-views.safetensors"
+        self.views_path.parent.mkdir(parents=True, exist_ok=True)
         self.views_tag = json.dumps({"teacher": identity,
                                      "data": str(Path(c.data).resolve()), "size": c.size,
                                      "photo_side": c.photo_side})
@@ -356,9 +357,14 @@ class Trainer:
         y = network(x)
         out: dict[str, torch.Tensor] = {}
         if self.teacher is not None:
-            # Distillation: the teacher's output is the whole target, so no VGG pass is needed.
+            # Distillation: the teacher's output is the target, so no VGG pass is needed, unless the Gram loss is
+            # added to draw texture the pixel loss averages away (a teacher whose strokes the student cannot
+            # predict, such as Gatys optimisation).
             out["distill"] = c.distill_weight * (y.float() - target).abs().mean()
             out["content"] = out["style"] = y.new_zeros(())
+            if c.distill_style_weight:
+                y_feats = self.vgg(y, c.style_layers)
+                out["style"] = c.distill_style_weight * self.batch_style_loss(y_feats, images)
         else:
             with torch.no_grad():  # the photo's features only go as deep as the content layer: cheap
                 x_feats = self.vgg(x, c.content_layers)
