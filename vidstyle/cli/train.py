@@ -146,7 +146,8 @@ def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
     config = TrainConfig(
         style=args.style, data=args.data, out=args.out, arch=args.arch,
         arch_params=_parse_arch_params(args.arch_param), steps=args.steps, max_minutes=args.max_minutes,
-        batch=args.batch, size=args.size, style_size=args.style_size, photo_side=args.photo_side, photos=args.photos, lr=args.lr,
+        batch=args.batch, size=args.size, style_size=args.style_size, photo_side=args.photo_side, lr=args.lr,
+        photos=args.photos,
         content_weight=args.content_weight, style_weight=args.style_weight, palette_weight=args.palette_weight, style_lr_factor=args.style_lr_factor, tv_weight=args.tv_weight, grid_weight=args.grid_weight,
         style_layers=tuple(s for s in args.style_layers.split(",") if s),
         content_layers=tuple(s for s in args.content_layers.split(",") if s),

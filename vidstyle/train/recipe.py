@@ -356,7 +356,8 @@ def stage_config(item: PlannedStage, options: RecipeOptions) -> TrainConfig:
     settings = item.stage.settings
     paths = {k: _resolve_path(settings[k], item.recipe.path.parent, options.media)
              for k in PATH_FIELDS if settings.get(k) is not None}
-    refs = {k: item.inputs.get(settings[k], settings[k]) for k in REFERENCE_FIELDS if settings.get(k)}
+    refs = {k: settings[k] if settings[k] in OPTIMISATION_TEACHERS else item.inputs[settings[k]]
+            for k in REFERENCE_FIELDS if settings.get(k)}
     resume = "auto" if (item.run_folder / "checkpoint.safetensors").is_file() and item.status == "resume" else None
     config = _config(settings, paths, refs, item.output, item.run_folder, resume=resume,
                      machine=options.machine, progress=options.progress)

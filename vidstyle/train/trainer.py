@@ -203,9 +203,11 @@ class Trainer:
         if not c.teacher:
             return
         if c.teacher in OPTIMISATION_TEACHERS:
-            if self.multistyle or c.teacher not in self.teacher_factories:
-                raise InputError(f"--teacher {c.teacher} paints one style image and needs the vidstyle command "
-                                 "(or Trainer(teachers=...)) to provide it")
+            if self.multistyle:
+                raise InputError(f"--teacher {c.teacher} paints one style image: not with --arch multistyle")
+            if c.teacher not in self.teacher_factories:
+                raise InputError(f"--teacher {c.teacher} needs its optimiser: pass Trainer(teachers=...) "
+                                 "(the vidstyle command does)")
             painter = self.teacher_factories[c.teacher](self.style_paths[0], c, self.device)
             self.teacher, identity = painter, painter.identity
         else:
@@ -325,7 +327,8 @@ class Trainer:
 
     def _report_teacher_views(self, before: int, clock: list) -> None:
         """A log line each tenth of the teacher's views (a slow teacher, such as Gatys, takes most of a run's
-        first hour): how many are made, and the time per view since the last line."""
+        first hour): how many are made, the time per view since the last line, and the time the rest would
+        take at that rate."""
         total = len(self.data) * self.config.distill_views
         made = len(self.data.views)
         tenth = max(1, total // 10)
@@ -333,7 +336,8 @@ class Trainer:
             return
         now = time.perf_counter()
         per_view = (now - clock[1]) / (made - clock[0])
-        self.log(f"teacher: {made}/{total} views made ({per_view:.1f} s per view since the last report)")
+        self.log(f"teacher: {made}/{total} views made ({per_view:.1f} s per view since the last report, "
+                 f"about {per_view * (total - made) / 60:.0f} min for the rest)")
         clock[:] = [made, now]
 
     def teacher_output(self, photo: torch.Tensor) -> torch.Tensor:
