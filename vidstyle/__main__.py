@@ -1,5 +1,3 @@
-import sys
+from vidstyle.cli.main import run
 
-from vidstyle.cli.main import main
-
-sys.exit(main())
+run()

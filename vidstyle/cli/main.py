@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import warnings
@@ -89,5 +90,17 @@ def one_line(exc: BaseException | str) -> str:
     return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
+def run() -> None:
+    """The ``vidstyle`` program: :func:`main`, then exit with its code. After a stop signal (code > 128) the
+    command's own cleanup has run, but library worker threads may still be inside native code, and tearing the
+    interpreter down under them can abort the process; so it exits at once."""
+    code = main()
+    if code > 128:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
