@@ -8,7 +8,8 @@ from PIL import Image
 
 from vidstyle.errors import InputError
 from vidstyle.io.synthetic import synthetic_scene, synthetic_style, write_test_clip
-from vidstyle.models import load_model
+from vidstyle.models import build_network, full_arch_params, load_model, save_model
+from vidstyle.utils.hashing import file_sha256
 from vidstyle.train import TrainConfig, train
 from vidstyle.train.add_style import AddStyleConfig, add_style
 
@@ -30,10 +31,11 @@ def paintings(tmp_path):
 
 def _train(tmp_path, paintings, **kw):
     folder, photos = paintings
+    settings = dict(arch_params=TINY, size=32, batch=2, style_size=64, steps=4, warmup_steps=1, lr=1e-2, log_every=2,
+                    checkpoint_every=0, preview_every=0, progress=False, precision="fp32", palette_weight=1e5,
+                    run_dir=tmp_path / "run")
     config = TrainConfig(style=folder, data=photos, out=tmp_path / "models" / "tinyzoo.safetensors", arch="multistyle",
-                         arch_params=TINY, size=32, batch=2, style_size=64, steps=4, warmup_steps=1, lr=1e-2,
-                         log_every=2, checkpoint_every=0, preview_every=0, progress=False, precision="fp32",
-                         palette_weight=1e5, run_dir=tmp_path / "run", **kw)
+                         **{**settings, **kw})
     (tmp_path / "models").mkdir(exist_ok=True)
     return train(config, log=lambda _: None)
 
@@ -92,3 +94,34 @@ def test_add_style_learns_only_the_new_rows_from_a_video(tmp_path, paintings, mo
     with pytest.raises(InputError, match="already holds"):
         add_style(AddStyleConfig(painting=painting, name="dots", data=clip, model="tinyzoo", minutes=0.01,
                                  size=32, batch=2, progress=False), log=lambda _: None)
+
+
+def _colour_teacher(path, painting, colour):
+    """A real single-style model file for ``painting`` that paints everything ``colour`` (RGB in [0, 1])."""
+    params = full_arch_params("fast", channels=12, blocks=1, residual_output=False)
+    network = build_network("fast", **params)
+    with torch.no_grad():
+        shuffle = network.decoder[3].conv[1]
+        shuffle.weight.zero_()
+        shuffle.bias.copy_(torch.tensor(colour).repeat_interleave(4))
+    save_model(path, network, {"architecture": "fast", "arch_params": params, "style_name": painting.stem,
+                               "style_image_sha256": file_sha256(painting)})
+    return str(path)
+
+
+def test_per_style_teachers_make_one_network_of_many(tmp_path, paintings):
+    """--teacher A --teacher B with --arch multistyle: each painting learns its own teacher's outputs (matched by
+    the painting's file, whatever the order), so trained single-style nets become one network."""
+    folder, _ = paintings
+    red = _colour_teacher(tmp_path / "red.safetensors", folder / "dots.png", (0.9, 0.1, 0.1))
+    blue = _colour_teacher(tmp_path / "blue.safetensors", folder / "waves.png", (0.1, 0.1, 0.9))
+    result = _train(tmp_path, paintings, teacher=[blue, red], distill_views=1, palette_weight=0.0, steps=60)
+    network = load_model(result.path).network
+    photo = synthetic_scene(40, 48, seed=7)
+    dots, waves = (_stylize(network, photo, s).mean(dim=(0, 2, 3)) for s in ("dots", "waves"))
+    assert dots[0] > dots[2] + 0.2 and waves[2] > waves[0] + 0.2
+    assert load_model(result.path).metadata["training"]["teacher"] == [blue, red]
+    with pytest.raises(InputError, match="none for waves"):
+        _train(tmp_path, paintings, teacher=[red, red], steps=1, overwrite=True)
+    with pytest.raises(InputError, match="need --arch multistyle"):
+        TrainConfig(style=folder / "dots.png", data=folder, out=tmp_path / "x.safetensors", teacher=[red, blue])

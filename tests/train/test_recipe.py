@@ -313,3 +313,23 @@ def test_a_stage_may_name_an_optimisation_teacher(tmp_path, media):
     tune = plan(recipe, options)[-1]
     config = stage_config(tune, options)
     assert (config.teacher, config.distill_views) == ("gatys", 1)
+
+
+def test_a_multistyle_stage_may_name_one_teacher_per_painting(tmp_path, media):
+    text = _write(tmp_path).read_text() + '''
+[[stage]]
+name = "zoo"
+arch = "multistyle"
+teacher = ["stage:base", "stage:tune"]
+steps = 2
+'''
+    path = tmp_path / "recipes" / "tiny.toml"
+    path.write_text(text)
+    recipe = load_recipe(path)
+    assert recipe.stage("zoo").input_references() == ["stage:base", "stage:tune"]
+    options = RecipeOptions(media=media, run_dir=tmp_path / "runs", out=tmp_path / "tiny.safetensors", progress=False)
+    config = stage_config(plan(recipe, options)[-1], options)
+    assert config.teacher == [str(tmp_path / "runs" / "base.safetensors"), str(tmp_path / "runs" / "tune.safetensors")]
+    path.write_text(text.replace('["stage:base", "stage:tune"]', '["stage:base", "stage:later"]'))
+    with pytest.raises(InputError, match="does not come before it"):
+        load_recipe(path)

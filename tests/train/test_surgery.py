@@ -1,5 +1,5 @@
 """Network surgery on fast nets: widening keeps the function, the decoder move keeps the weights, block drops,
-the full-resolution head keeps the function and can learn."""
+the full-resolution head keeps the function and can learn, the head blur removes a period-2 pattern only."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,9 @@ import torch
 
 from vidstyle.errors import InputError
 from vidstyle.models import build_network, full_arch_params, load_model, stored_arch_params
-from vidstyle.train.surgery import drop_blocks, full_res_head, output_change, project_first, resulting_params, widen
+from vidstyle.losses.look import periodic_peak_ratio
+from vidstyle.train.surgery import (drop_blocks, full_res_head, head_blur, output_change, project_first, resulting_params,
+                                   widen)
 
 
 def _net(**params):
@@ -71,12 +73,31 @@ def test_full_res_head_keeps_the_output_and_every_new_weight_gets_a_gradient():
         full_res_head(headed, new_params)
 
 
+def test_head_blur_removes_learned_period_2_stripes_and_keeps_every_weight():
+    net, params = _net(residual_output=False, deblock=False, head_channels=6)
+    with torch.no_grad():  # a shuffle that draws period-2 stripes: its 4 sub-pixels differ by row
+        shuffle = net.decoder[3].conv[1]
+        shuffle.weight.zero_()
+        shuffle.bias.copy_(torch.tensor([1.0, 1.0, 0.0, 0.0]).repeat(6))
+    x = torch.rand(1, 3, 96, 128)
+    grid_before = periodic_peak_ratio(net(x)[0].permute(1, 2, 0).detach().numpy() * 255, 2)
+    blurred, new_params = head_blur(net, params)
+    assert new_params == {**params, "head_blur": True} == resulting_params("head_blur", params, {})
+    old, new = net.state_dict(), blurred.state_dict()
+    assert torch.equal(new[f"decoder.{len(blurred.decoder) - 1}.1.weight"], old[f"decoder.{len(net.decoder) - 1}.1.weight"])
+    grid_after = periodic_peak_ratio(blurred(x)[0].permute(1, 2, 0).detach().numpy() * 255, 2)
+    assert grid_before > 8.0 > 1.0 > grid_after
+    with pytest.raises(InputError, match="no head blur"):
+        head_blur(blurred, new_params)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda net, p: widen(net, p, channels=16), "more than the network's 24"),
     (lambda net, p: drop_blocks(net, p, keep=[0, 0]), "distinct blocks among 0..2"),
     (lambda net, p: drop_blocks(net, p, keep=[3]), "distinct blocks among 0..2"),
     (lambda net, p: widen(net, {"channels": 32, "residual_blocks": 5}, channels=64), "fast networks"),
     (lambda net, p: full_res_head(net, p, channels=3), "at least 4"),
+    (lambda net, p: head_blur(net, p), "full-resolution head"),
 ])
 def test_impossible_surgery_is_an_input_error(call, message):
     net, params = _net()

@@ -274,7 +274,8 @@ def test_distillation_can_add_the_style_loss_and_keep_its_views_elsewhere(tmp_pa
     student = dict(teacher=str(teacher), arch_params={"channels": 16}, views_dir=shared, steps=4)
     train(_config(tmp_path, photo_folder, run_dir=tmp_path / "a", out=tmp_path / "out" / "a.safetensors", **student),
           log=lambda s: None)
-    assert (shared / "distill-views.safetensors").is_file() and not (tmp_path / "a" / "distill-views.safetensors").exists()
+    assert len(list(shared.glob("distill-views-*.safetensors"))) == 1
+    assert not (tmp_path / "a" / "distill-views.safetensors").exists()
     lines = []
     second = Trainer(_config(tmp_path, photo_folder, run_dir=tmp_path / "b", out=tmp_path / "out" / "b.safetensors",
                              distill_style_weight=0.5, log_every=1, **student), log=lines.append)
@@ -283,3 +284,7 @@ def test_distillation_can_add_the_style_loss_and_keep_its_views_elsewhere(tmp_pa
     log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
     assert all(entry["style"] > 0 and entry["distill"] > 0 for entry in log)
     assert "views_dir" not in load_model(second.config.out).metadata["training"]
+    # A stage taught by another teacher keeps its views in a file of its own, beside the first teacher's.
+    train(_config(tmp_path, photo_folder, run_dir=tmp_path / "c", out=tmp_path / "out" / "c.safetensors",
+                  **{**student, "teacher": str(second.config.out)}), log=lambda s: None)
+    assert len(list(shared.glob("distill-views-*.safetensors"))) == 2

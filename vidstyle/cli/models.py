@@ -34,7 +34,8 @@ def _summary(meta: dict) -> str:
         parts.append(f"{minutes / 60:.0f} min")
     teacher = (meta.get("training") or {}).get("teacher")
     if teacher:  # a distilled model has no style loss of its own
-        parts.append(f"distilled from {Path(teacher).stem}")
+        names = teacher if isinstance(teacher, list) else [teacher]
+        parts.append(f"distilled from {', '.join(Path(t).stem for t in names)}")
     elif "style" in losses:
         parts.append(f"style loss {losses['style']:.3g}")
     return ", ".join(parts)

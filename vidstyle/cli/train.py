@@ -84,11 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--temporal-weight", type=float, default=d.temporal_weight, help=f"default {d.temporal_weight}")
     p.add_argument("--temporal-noise", type=float, default=d.temporal_noise,
                    help=f"std of the noise added to the synthetically moved frame (default {d.temporal_noise})")
-    p.add_argument("--teacher", default=None, metavar="MODEL",
+    p.add_argument("--teacher", action="append", default=None, metavar="MODEL",
                    help="distil: train to reproduce this model's outputs (pixel L1 instead of the VGG losses; "
                         "much faster per step), e.g. a smaller --arch-param channels=32 copy of a zoo model; "
                         "'gatys': each training view is painted once by Gatys optimisation (a painting with no "
-                        "network yet; slow per view, so use few --distill-views)")
+                        "network yet; slow per view, so use few --distill-views); with --arch multistyle, "
+                        "repeat it with one trained model per painting (matched by the painting)")
     p.add_argument("--distill-weight", type=float, default=d.distill_weight, help=f"default {d.distill_weight:g}")
     p.add_argument("--distill-style-weight", type=float, default=d.distill_style_weight,
                    help="with --teacher: add the Gram style loss at this weight (sharper strokes; one VGG pass "
@@ -154,7 +155,8 @@ def run(args: argparse.Namespace, flag_defaults: dict | None = None) -> int:
         checkpoint_every=args.checkpoint_every, log_every=args.log_every, preview_every=args.preview_every,
         seed=args.seed, device=args.device, precision=args.precision, temporal=args.temporal,
         temporal_weight=args.temporal_weight, temporal_noise=args.temporal_noise, video_data=args.video_data, video_pairs=args.video_pairs,
-        init=args.init, resume=args.resume, run_dir=args.run_dir, teacher=args.teacher, distill_weight=args.distill_weight,
+        init=args.init, resume=args.resume, run_dir=args.run_dir, teacher=args.teacher[0] if args.teacher and len(args.teacher) == 1 else args.teacher,
+        distill_weight=args.distill_weight,
         distill_views=args.distill_views, distill_style_weight=args.distill_style_weight,
         threads=args.threads, progress=not args.no_progress, style_name=args.style_name, overwrite=args.overwrite,
     )

@@ -238,6 +238,10 @@ class FastNet(StrideMultiplePad):
     ``residual_output``: return x + the decoder's output (a global skip), so an untrained net is close to the
     identity. ``project_first``: the first upsampling stage projects to c/3 channels before interpolating
     (:class:`ProjectUpsample`; about 10% faster at 720p); files from before this option load with it off.
+    ``head_blur`` (with ``head_channels``): the binomial blur on the head's channels, between its ReLU and its
+    conv. Trained with the Gram loss, a bare head learns a period-2 pattern from the shuffle (grid score 2–6
+    on photos); the blur's zero at 0.5 cycles/pixel makes that pattern impossible, and the learned conv after
+    it can still sharpen every lower frequency, so strokes stay (docs/design.md).
     With the defaults (48 channels, 4 blocks) it has about 34 k parameters.
     """
 
@@ -245,7 +249,7 @@ class FastNet(StrideMultiplePad):
 
     def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle",
                  residual_output: bool = True, deblock: bool = True, project_first: bool = True,
-                 head_channels: int = 0) -> None:
+                 head_channels: int = 0, head_blur: bool = False) -> None:
         super().__init__()
         self.residual_output = residual_output
         mid = max(8, channels // 3)
@@ -259,7 +263,10 @@ class FastNet(StrideMultiplePad):
         elif last_upsample == "shuffle" and head_channels > 0:
             if deblock:
                 raise ValueError("head_channels replaces the deblocking blur: pass deblock=False with it")
-            last = [ShuffleUpsample(mid, head_channels), nn.ReLU(), ReflectConv(head_channels, 3, 3)]
+            last = [ShuffleUpsample(mid, head_channels), nn.ReLU(),
+                    *([BinomialBlur(head_channels)] if head_blur else []), ReflectConv(head_channels, 3, 3)]
+        elif head_blur:
+            raise ValueError("head_blur blurs the full-resolution head: it needs head_channels")
         elif last_upsample == "shuffle":
             # A pixel-shuffle decoder trained for 86 steps drew a period-2 checkerboard (spectral peak ×74 over
             # the background on a smooth gradient, tests/models/test_artifacts.py); the binomial blur removes it.
@@ -316,7 +323,8 @@ class MultiStyleNet(StrideMultiplePad):
     draw the paintings' 1–3-px strokes that a fixed deblocking blur removes) with every normalisation
     conditional on the style. No global skip: the output is drawn from scratch, so the painting's palette
     replaces the photo's (a residual output made keeping the photo's colours the easy way out; see
-    docs/design.md).
+    docs/design.md). ``head_blur``: the binomial blur between the head's ReLU and its conv, so the shuffle
+    cannot draw a period-2 grid (as :class:`FastNet`'s ``head_blur``).
 
     forward(x, mix): x (B, 3, H, W) RGB in [0, 1]; mix (B or 1, S) style weights (rows sum to 1), default
     the weights set by :meth:`set_mix` (style 0 at first). Returns (B, 3, H, W) RGB, nominally [0, 1].
@@ -324,12 +332,13 @@ class MultiStyleNet(StrideMultiplePad):
 
     stride = 4
 
-    def __init__(self, styles: list[str], channels: int = 64, blocks: int = 5, mid: int = 24, head: int = 8) -> None:
+    def __init__(self, styles: list[str], channels: int = 64, blocks: int = 5, mid: int = 24, head: int = 8,
+                 head_blur: bool = True) -> None:
         super().__init__()
         if not styles or len(set(styles)) != len(styles):
             raise ValueError("a multistyle network needs a list of distinct style names")
         self.styles = list(styles)
-        self.channels, self.blocks, self.mid, self.head = channels, blocks, mid, head
+        self.channels, self.blocks, self.mid, self.head, self.head_blur = channels, blocks, mid, head, head_blur
         n = len(self.styles)
 
         def norm(c: int) -> nn.Module:
@@ -342,7 +351,7 @@ class MultiStyleNet(StrideMultiplePad):
         self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
         self.decoder = nn.Sequential(
             ProjectUpsample(channels, mid), norm(mid), nn.ReLU(), ShuffleUpsample(mid, head), nn.ReLU(),
-            ReflectConv(head, 3, 3),
+            *([BinomialBlur(head)] if head_blur else []), ReflectConv(head, 3, 3),
         )
         with torch.no_grad():  # start at mid-grey rather than black
             self.decoder[-1][1].bias.fill_(0.5)
@@ -355,7 +364,8 @@ class MultiStyleNet(StrideMultiplePad):
         """A copy holding this network's styles plus ``names`` (new rows start as the mean of the trained ones),
         and the rows of ``names`` in it. Names it already holds are relearned in place."""
         styles = self.styles + [n for n in names if n not in self.styles]
-        params = {"channels": self.channels, "blocks": self.blocks, "mid": self.mid, "head": self.head}
+        params = {"channels": self.channels, "blocks": self.blocks, "mid": self.mid, "head": self.head,
+                  "head_blur": self.head_blur}
         grown = MultiStyleNet(styles, **params)
         state = {}
         for key, value in self.state_dict().items():
@@ -388,7 +398,8 @@ ARCHITECTURES: dict[str, type[nn.Module]] = {"quality": QualityNet, "fast": Fast
 
 
 # Parameters added after models were first saved, with the value that reproduces those older files.
-_LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"fast": {"project_first": False}}
+_LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"fast": {"project_first": False},
+                                                "multistyle": {"head_blur": False}}
 
 
 def stored_arch_params(arch: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -90,7 +90,9 @@ class TrainConfig:
     # Distillation: learn to reproduce this trained model's outputs (an L1 pixel loss replaces the VGG losses, so
     # a step costs a fraction of one); used to make a smaller or faster network with the teacher's look. "gatys"
     # (OPTIMISATION_TEACHERS): each view is painted by Gatys optimisation instead, for a painting with no network.
-    teacher: Optional[str] = None
+    # Multistyle: a list of single-style models, one per painting (matched by the painting's file hash), so many
+    # trained nets become one network.
+    teacher: Optional[str | list[str]] = None
     distill_weight: float = 1e6
     # Fixed crops per photo whose teacher outputs are kept (a slow teacher wants fewer).
     distill_views: int = 4
@@ -130,6 +132,12 @@ class TrainConfig:
             setattr(self, name, v.finite(f"--{name.replace('_', '-')}", getattr(self, name), 0.0))
         self.grid_period = v.integer("grid_period", self.grid_period, 1, 64)
         self.distill_views = v.integer("--distill-views", self.distill_views, 1, 1024)
+        if isinstance(self.teacher, (list, tuple)):
+            if self.arch != "multistyle":
+                raise InputError("several --teacher models (one per painting) need --arch multistyle")
+            if not self.teacher or not all(isinstance(t, str) and t not in OPTIMISATION_TEACHERS for t in self.teacher):
+                raise InputError(f"--teacher: one trained model per painting, got {self.teacher!r}")
+            self.teacher = list(self.teacher)
         if self.photos is not None:
             self.photos = v.integer("--photos", self.photos, 1)
         self.checkpoint_every = v.integer("--checkpoint-every", self.checkpoint_every, 0)

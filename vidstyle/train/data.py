@@ -114,7 +114,8 @@ class PhotoCrops:
 
     def batch_with_targets(self, batch_size: int, teacher: Callable[[torch.Tensor], torch.Tensor],
                            views: int = DISTILL_VIEWS) -> tuple[torch.Tensor, torch.Tensor]:
-        """Photo crops and the teacher's outputs for them, each (B, 3, size, size) float in [0, 1].
+        """Photo crops (B, 3, size, size) and the teacher's outputs for them (B, 3·T, size, size; T paintings
+        for per-style teachers), float in [0, 1].
 
         Each photo has ``views`` fixed crops (random windows and flips, drawn on first use); ``teacher`` maps
         (1, 3, size, size) in [0, 1] to its stylization and runs once per view (the pair is kept as uint8, the
@@ -145,8 +146,9 @@ class PhotoCrops:
             save_file(tensors, str(tmp), metadata={"vidstyle_distill_views": tag})
         self.views_added = 0
 
-    def load_views(self, path: Path, tag: str) -> int:
-        """Views saved by :meth:`save_views` with the same ``tag`` (others are ignored); returns how many."""
+    def load_views(self, path: Path, tag: str, targets: int = 1) -> int:
+        """Views saved by :meth:`save_views` with the same ``tag`` (others are ignored) and ``targets`` teacher
+        outputs each; returns how many."""
         from safetensors import safe_open
 
         if not path.is_file():
@@ -158,7 +160,7 @@ class PhotoCrops:
                 for key in f.keys():
                     i, k = (int(part) for part in key.split("_"))
                     view = f.get_tensor(key)
-                    if i < len(self.images) and view.dtype == torch.uint8 and view.shape == (6, self.size, self.size):
+                    if i < len(self.images) and view.dtype == torch.uint8 and view.shape == (3 + 3 * targets, self.size, self.size):
                         self.views[(i, k)] = view
         except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: make the views again
             warnings.warn(f"ignoring unreadable distillation views {path}: {exc}", stacklevel=2)

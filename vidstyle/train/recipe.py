@@ -23,7 +23,7 @@ A recipe is a TOML file (the shipped ones are ``models/recipes/NAME.toml``)::
     [[stage]]                           # network surgery (vidstyle.train.surgery) instead of training
     name = "wide"
     kind = "tool"
-    tool = "widen"                      # widen | project_first | drop_blocks | full_res_head
+    tool = "widen"                      # widen | project_first | drop_blocks | full_res_head | head_blur
     source = "stage:continue"
     channels = 64
 
@@ -91,8 +91,8 @@ class Stage:
         """The model references this stage reads (init, teacher or source), as written."""
         if self.kind == "tool":
             return [self.source] if self.source else []
-        return [self.settings[k] for k in REFERENCE_FIELDS
-                if self.settings.get(k) and self.settings[k] not in OPTIMISATION_TEACHERS]
+        return [ref for k in REFERENCE_FIELDS for ref in _as_list(self.settings.get(k))
+                if ref and ref not in OPTIMISATION_TEACHERS]
 
     def predecessor(self) -> Optional[str]:
         """The reference whose weights this stage continues (init, or a tool's source); None from scratch."""
@@ -234,7 +234,9 @@ def _parse_stage(path: Path, raw: dict[str, Any], defaults: dict[str, Any], earl
         if key not in settings:
             raise InputError(f"{path}: {where} needs {key} (in the stage or in [defaults])")
     for key in REFERENCE_FIELDS:
-        _check_reference(path, where, key, settings.get(key), earlier)
+        values = settings.get(key)
+        for value in (values if key == "teacher" and isinstance(values, list) and values else [values]):
+            _check_reference(path, where, key, value, earlier)
     if settings.get("init") and settings.get("arch_params"):
         raise InputError(f"{path}: {where}: arch_params come from the init model; leave them out")
     try:
@@ -356,7 +358,8 @@ def stage_config(item: PlannedStage, options: RecipeOptions) -> TrainConfig:
     settings = item.stage.settings
     paths = {k: _resolve_path(settings[k], item.recipe.path.parent, options.media)
              for k in PATH_FIELDS if settings.get(k) is not None}
-    refs = {k: settings[k] if settings[k] in OPTIMISATION_TEACHERS else item.inputs[settings[k]]
+    refs = {k: [item.inputs[ref] for ref in settings[k]] if isinstance(settings[k], list)
+            else settings[k] if settings[k] in OPTIMISATION_TEACHERS else item.inputs[settings[k]]
             for k in REFERENCE_FIELDS if settings.get(k)}
     resume = "auto" if (item.run_folder / "checkpoint.safetensors").is_file() and item.status == "resume" else None
     config = _config(settings, paths, refs, item.output, item.run_folder, resume=resume,

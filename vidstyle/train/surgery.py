@@ -7,6 +7,7 @@ parameters; nothing is read from or written to disk here (recipes run them as ``
 - :func:`project_first`: the project-first decoder (``project_first=True``), nearly the same function.
 - :func:`drop_blocks`: fewer residual blocks, a perturbation of the same function.
 - :func:`full_res_head`: a full-resolution head in place of the deblocking blur, nearly the same function.
+- :func:`head_blur`: the binomial blur inside a full-resolution head (no period-2 grid), a fine-tune's start.
 """
 from __future__ import annotations
 
@@ -151,12 +152,30 @@ def full_res_head(network: nn.Module, params: dict[str, Any], channels: int = 8,
     return new, params
 
 
+def head_blur(network: nn.Module, params: dict[str, Any]) -> tuple[nn.Module, dict[str, Any]]:
+    """``network`` (a fast net with a full-resolution head) with the binomial blur between the head's ReLU and
+    its conv (``head_blur``): every weight keeps its place, so the output is the old one minus its period-2
+    pattern and a little softer; a short fine-tune with the Gram loss sharpens it again. Raises InputError for
+    a network without a head or with the blur already."""
+    params = _fast_params(params, "head_blur")
+    if not params.get("head_channels") or params.get("head_blur"):
+        raise InputError("head_blur works on a fast net with a full-resolution head (head_channels) and no head blur")
+    params["head_blur"] = True
+    new = build_network("fast", **params)
+    state = network.state_dict()
+    last = f"decoder.{len(network.decoder) - 1}."  # the head's conv moves one place down, after the blur
+    new.load_state_dict({k.replace(last, f"decoder.{len(new.decoder) - 1}.", 1) if k.startswith(last) else k: v
+                         for k, v in state.items()})
+    return new, params
+
+
 # Recipe tool name -> operation; options are the keyword arguments after (network, params).
 SURGERIES: dict[str, Callable[..., tuple[nn.Module, dict[str, Any]]]] = {
     "widen": widen,
     "project_first": project_first,
     "drop_blocks": drop_blocks,
     "full_res_head": full_res_head,
+    "head_blur": head_blur,
 }
 
 
@@ -171,4 +190,6 @@ def resulting_params(tool: str, params: dict[str, Any], options: dict[str, Any])
         params["blocks"] = len(options.get("keep") or [])
     elif tool == "full_res_head":
         params.update(head_channels=options.get("channels", 8), deblock=False)
+    elif tool == "head_blur":
+        params["head_blur"] = True
     return params

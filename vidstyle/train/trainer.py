@@ -200,9 +200,13 @@ class Trainer:
         """--teacher's network, and the cache of its outputs in the run folder."""
         c = self.config
         self.teacher: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+        self.teacher_targets = 1  # RGB targets per view: one per painting with per-style teachers
         if not c.teacher:
             return
-        if c.teacher in OPTIMISATION_TEACHERS:
+        if isinstance(c.teacher, list):
+            self.teacher, identity = self._per_style_teachers(c.teacher)
+            self.teacher_targets = len(self.style_paths)
+        elif c.teacher in OPTIMISATION_TEACHERS:
             if self.multistyle:
                 raise InputError(f"--teacher {c.teacher} paints one style image: not with --arch multistyle")
             if c.teacher not in self.teacher_factories:
@@ -219,13 +223,46 @@ class Trainer:
             self.teacher, identity = teacher.network, file_sha256(find_model(c.teacher))
         # The teacher's outputs are a cache in the run folder, valid for this teacher, data and crop size only:
         # a resumed run, or a new stage trained in the same folder, reuses them.
-        self.views_path = Path(c.views_dir or c.run_folder()) / "distill-views.safetensors"
-        self.views_path.parent.mkdir(parents=True, exist_ok=True)
         self.views_tag = json.dumps({"teacher": identity,
                                      "data": str(Path(c.data).resolve()), "size": c.size,
                                      "photo_side": c.photo_side})
-        if count := self.data.load_views(self.views_path, self.views_tag):
+        # A recipe's shared folder holds one file per teacher: a stage taught by another teacher (a Gatys-taught
+        # net's own earlier stage) must not replace the slow teacher's views that other stages reuse.
+        name = (f"distill-views-{hashlib.sha256(self.views_tag.encode()).hexdigest()[:12]}.safetensors"
+                if c.views_dir else "distill-views.safetensors")
+        self.views_path = Path(c.views_dir or c.run_folder()) / name
+        self.views_path.parent.mkdir(parents=True, exist_ok=True)
+        if count := self.data.load_views(self.views_path, self.views_tag, self.teacher_targets):
             self.log(f"distillation: {count} teacher outputs kept from the last run")
+
+    def _per_style_teachers(self, names: list[str]) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
+        """One trained single-style model per painting of a multistyle run, matched by the painting's file hash.
+
+        Returns the teacher: (1, 3, H, W) photo in [0, 1] -> (1, 3·S, H, W), each painting's stylization in the
+        order of the run's style images, and an identity for the view cache."""
+        loaded = [(name, load_model(name, self.device)) for name in names]
+        by_sha = {}
+        for name, model in loaded:
+            sha = model.metadata.get("style_image_sha256")
+            if not sha or model.metadata.get("architecture") == "multistyle":
+                raise InputError(f"--teacher {name}: not a single-style model with a recorded painting")
+            by_sha.setdefault(sha, (name, model))
+        shas = [file_sha256(p) for p in self.style_paths]
+        missing = [p.stem for p, sha in zip(self.style_paths, shas) if sha not in by_sha]
+        unused = [name for sha, (name, _) in by_sha.items() if sha not in shas]
+        if missing or unused:
+            raise InputError("--teacher: one model per painting" + (f"; none for {', '.join(missing)}" if missing else "")
+                             + (f"; {', '.join(unused)} trained on none of the paintings" if unused else ""))
+        networks = [by_sha[sha][1].network for sha in shas]
+        if self.device.type == "cpu":
+            for network in networks:
+                network.to(memory_format=torch.channels_last)
+
+        def teach(photo: torch.Tensor) -> torch.Tensor:
+            return torch.cat([network(photo).float() for network in networks], dim=1)
+
+        identity = hashlib.sha256("".join(file_sha256(find_model(by_sha[sha][0])) for sha in shas).encode()).hexdigest()
+        return teach, identity
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         """Adam over what this run trains: every weight, the style rows at their own rate, or only new styles."""
@@ -341,7 +378,8 @@ class Trainer:
         clock[:] = [made, now]
 
     def teacher_output(self, photo: torch.Tensor) -> torch.Tensor:
-        """The teacher's stylization of a (1, 3, H, W) photo in [0, 1], on the training device."""
+        """The teacher's stylization of a (1, 3, H, W) photo in [0, 1], on the training device: (1, 3·T, H, W),
+        T = 1, or one per painting with per-style teachers."""
         photo = photo.to(self.device)
         if self.device.type == "cpu":
             photo = photo.contiguous(memory_format=torch.channels_last)
@@ -364,6 +402,8 @@ class Trainer:
             # Distillation: the teacher's output is the target, so no VGG pass is needed, unless the Gram loss is
             # added to draw texture the pixel loss averages away (a teacher whose strokes the student cannot
             # predict, such as Gatys optimisation).
+            if self.teacher_targets > 1:  # per-style teachers: each crop's target for the style it drew
+                target = target.unflatten(1, (self.teacher_targets, 3))[torch.arange(b), torch.tensor(images)]
             out["distill"] = c.distill_weight * (y.float() - target).abs().mean()
             out["content"] = out["style"] = y.new_zeros(())
             if c.distill_style_weight:
@@ -619,7 +659,8 @@ def check_train_outputs(config: TrainConfig) -> None:
 
     c = config
     inputs: list[Any] = [c.style, c.video_data]
-    inputs += [find_model(name) for name in (c.init, c.teacher) if name and name not in OPTIMISATION_TEACHERS]
+    teachers = c.teacher if isinstance(c.teacher, list) else [c.teacher]
+    inputs += [find_model(name) for name in (c.init, *teachers) if name and name not in OPTIMISATION_TEACHERS]
     if c.resume and str(c.resume) != "auto":
         inputs.append(Path(c.resume))
     check_model_output(c.out, tuple(inputs), c.overwrite)
