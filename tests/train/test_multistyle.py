@@ -63,9 +63,8 @@ def test_one_network_learns_every_painting_of_a_folder(tmp_path, paintings):
 def test_several_paintings_need_the_multistyle_network(tmp_path, paintings):
     folder, photos = paintings
     with pytest.raises(InputError, match="multistyle"):
-        TrainConfig(style=folder, data=photos, out=tmp_path / "x.safetensors", arch="fast")  # validated early
         train(TrainConfig(style=folder, data=photos, out=tmp_path / "x.safetensors", arch="fast", steps=1,
-                          progress=False), log=lambda _: None)
+                          run_dir=tmp_path / "run", progress=False), log=lambda _: None)
 
 
 def test_add_style_learns_only_the_new_rows_from_a_video(tmp_path, paintings, monkeypatch):

@@ -23,6 +23,7 @@ from vidstyle.train.recipe import (
     plan,
     run_recipe,
     stage_config,
+    training_chain,
 )
 
 MODELS = checkout_models_dir()
@@ -233,7 +234,7 @@ def test_interrupted_stage_resumes_from_its_checkpoint(tmp_path, media, monkeypa
 @pytest.mark.parametrize("change, message", [
     (("[[stage]]\nname = \"base\"", "[[stage]]\nname = \"base\"\nsteps_per_day = 3"), "unknown setting"),
     (("source = \"stage:base\"", "source = \"stage:tune\""), "does not come before it"),
-    (("init = \"stage:wide\"", "init = \"runs/wide.safetensors\""), "stage:NAME, recipe:NAME or model:NAME"),
+    (("init = \"stage:wide\"", "init = \"runs/wide.safetensors\""), "stage:NAME, recipe:NAME\\[/STAGE\\] or model:NAME"),
     (("tool = \"widen\"", "tool = \"shrink\""), "tool must be one of"),
     (("channels = 12", "width = 12"), "tool widen takes"),
     (("lr = 1e-2", "lr = -1.0"), "--lr"),
@@ -266,6 +267,28 @@ def test_recipe_that_builds_on_another_runs_it_first(tmp_path, media):
     meta = read_metadata(tmp_path / "top.safetensors")
     assert [h["model"] for h in meta["history"]] == ["tiny/base", "tiny/tune"]
     assert meta["training"]["init"] == meta["training"]["teacher"] == "recipe:tiny" and meta["total_steps"] == 6
+
+
+def test_a_recipe_may_build_on_a_stage_of_another(tmp_path, media):
+    """recipe:NAME/STAGE plans that recipe only up to STAGE and follows its chain from there."""
+    _write(tmp_path)
+    top = tmp_path / "recipes" / "top.toml"
+    text = ('[model]\nname = "top"\n\n[[stage]]\nname = "again"\ninit = "recipe:tiny/wide"\n'
+            'style = "media:styles/paint.png"\ndata = "media:train"\nsteps = 1\n')
+    top.write_text(text)
+    recipe = load_recipe(top)
+    options = RecipeOptions(media=media, run_dir=tmp_path / "runs" / "top", out=tmp_path / "top.safetensors")
+    planned = plan(recipe, options)
+    assert [p.label for p in planned] == ["tiny/base", "tiny/wide", "top/again"]
+    assert planned[-1].inputs["recipe:tiny/wide"] == str(tmp_path / "runs" / "tiny" / "wide.safetensors")
+    assert final_architecture(recipe)[1]["channels"] == 12  # the widened network, not the base's 8
+    assert training_chain(recipe) == ["tiny/base", "top/again"]
+    top.write_text(text.replace("recipe:tiny/wide", "recipe:tiny/nope"))
+    with pytest.raises(InputError, match="no stage"):
+        plan(load_recipe(top), options)
+    top.write_text(text.replace("recipe:tiny/wide", "model:tiny/wide"))
+    with pytest.raises(InputError, match="recipe:NAME"):
+        load_recipe(top)
 
 
 def test_cli_dry_run_lists_the_stages_and_refuses_ignored_options(tmp_path, media, monkeypatch, capsys):

@@ -31,7 +31,8 @@ Paths: ``media:REL`` lies in the media folder (``$VIDSTYLE_MEDIA``, else ``../sh
 repository, i.e. from the folder the command runs in); other relative paths are relative to the recipe's
 folder. ``init``, ``teacher`` and a tool's ``source`` name a model: ``stage:NAME`` (an earlier stage),
 ``recipe:NAME`` (the final output of the recipe ``NAME.toml`` beside this one, built first in its own run
-folder ``RUN_DIR/../NAME`` unless already built) or ``model:NAME`` (an installed model, by registry name).
+folder ``RUN_DIR/../NAME`` unless already built), ``recipe:NAME/STAGE`` (that recipe's stage ``STAGE``, built
+up to it) or ``model:NAME`` (an installed model, by registry name).
 
 Running: each stage's output is ``RUN_DIR/STAGE.safetensors`` and its logs, previews and checkpoint go to
 ``RUN_DIR/STAGE/``. A finished stage is skipped (an error if its recorded settings no longer match the
@@ -107,7 +108,10 @@ class Recipe:
     stages: tuple[Stage, ...]
 
     def stage(self, name: str) -> Stage:
-        return next(s for s in self.stages if s.name == name)
+        found = next((s for s in self.stages if s.name == name), None)
+        if found is None:
+            raise InputError(f"{self.path}: no stage {name!r} (it has {', '.join(s.name for s in self.stages)})")
+        return found
 
 
 @dataclass
@@ -266,8 +270,8 @@ def _check_reference(path: Path, where: str, key: str, value: Any, earlier: list
     if (value is None and not required) or (key == "teacher" and value in OPTIMISATION_TEACHERS):
         return
     kind, _, name = str(value).partition(":") if isinstance(value, str) else ("", "", "")
-    if kind not in REFERENCE_KINDS or not name:
-        raise InputError(f"{path}: {where}: {key} must be stage:NAME, recipe:NAME or model:NAME, got {value!r}")
+    if kind not in REFERENCE_KINDS or not name or (kind != "recipe" and "/" in name):
+        raise InputError(f"{path}: {where}: {key} must be stage:NAME, recipe:NAME[/STAGE] or model:NAME, got {value!r}")
     if kind == "stage" and name not in earlier:
         raise InputError(f"{path}: {where}: {key} names stage {name!r}, which does not come before it")
 
@@ -283,11 +287,20 @@ def plan(recipe: Recipe, options: RecipeOptions) -> list[PlannedStage]:
     return planned
 
 
+def _split_recipe_reference(name: str) -> tuple[str, Optional[str]]:
+    """``NAME`` or ``NAME/STAGE`` of a ``recipe:`` reference -> (recipe name, stage or None for its last)."""
+    recipe_name, _, stage = name.partition("/")
+    return recipe_name, stage or None
+
+
 def _plan(recipe: Recipe, run_dir: Path, options: RecipeOptions, planned: list[PlannedStage],
-          built: dict[str, Path], visiting: list[str]) -> Path:
-    """Append ``recipe``'s stages to ``planned``; returns its final stage's output path."""
+          built: dict[str, dict[str, Path]], visiting: list[str], upto: Optional[str] = None) -> dict[str, Path]:
+    """Append ``recipe``'s stages (up to and including ``upto``, default all) to ``planned``; returns the output
+    path of each stage planned, by stage name."""
     visiting = visiting + [recipe.name]
     outputs: dict[str, Path] = {}
+    if upto is not None:
+        recipe.stage(upto)  # an InputError for a stage the recipe does not have
     for stage in recipe.stages:
         inputs = {}
         for ref in stage.input_references():
@@ -297,6 +310,7 @@ def _plan(recipe: Recipe, run_dir: Path, options: RecipeOptions, planned: list[P
             elif kind == "model":
                 inputs[ref] = str(find_model(name))
             else:
+                name, sub_stage = _split_recipe_reference(name)
                 if name in visiting:
                     raise InputError(f"{recipe.path}: recipes build on each other in a circle: "
                                      f"{' -> '.join(visiting + [name])}")
@@ -305,8 +319,14 @@ def _plan(recipe: Recipe, run_dir: Path, options: RecipeOptions, planned: list[P
                         recipe.path.parent / f"{name}.toml").is_file() else None
                     if sub is None:
                         raise InputError(f"{recipe.path}: stage {stage.name}: no recipe {name}.toml beside it")
-                    built[name] = _plan(sub, run_dir.parent / name, options, planned, built, visiting)
-                inputs[ref] = str(built[name])
+                    built[name] = _plan(sub, run_dir.parent / name, options, planned, built, visiting, sub_stage)
+                    if sub_stage is None:  # planned in full: its final output
+                        built[name][""] = built[name][sub.stages[-1].name]
+                wanted = sub_stage or ""
+                if wanted not in built[name]:
+                    raise InputError(f"{recipe.path}: stage {stage.name}: {ref} needs more of recipe {name} than "
+                                     "an earlier reference planned; name its later stage first")
+                inputs[ref] = str(built[name][wanted])
         output = run_dir / f"{stage.name}.safetensors"
         outputs[stage.name] = output
         item = PlannedStage(recipe, stage, output, run_dir / stage.name, inputs)
@@ -315,7 +335,9 @@ def _plan(recipe: Recipe, run_dir: Path, options: RecipeOptions, planned: list[P
         if item.status == "done" and unbuilt:
             item.status = f"stale: its input {unbuilt[0].output} is not built yet"
         planned.append(item)
-    return outputs[recipe.stages[-1].name]
+        if stage.name == upto:
+            break
+    return outputs
 
 
 def _status(item: PlannedStage, options: RecipeOptions) -> str:
@@ -416,7 +438,8 @@ def _architecture_of(recipe: Recipe, ref: str) -> tuple[str, dict[str, Any]]:
     if kind == "stage":
         return final_architecture(recipe, name)
     if kind == "recipe":
-        return final_architecture(load_recipe(recipe.path.parent / f"{name}.toml"))
+        name, stage = _split_recipe_reference(name)
+        return final_architecture(load_recipe(recipe.path.parent / f"{name}.toml"), stage)
     meta = read_metadata(find_model(name))
     arch = meta["architecture"]
     params = {k: v for k, v in stored_arch_params(arch, meta["arch_params"]).items() if k != "styles"}
@@ -435,7 +458,8 @@ def training_chain(recipe: Recipe, stage: Optional[str] = None) -> list[str]:
         if kind == "stage":
             before = training_chain(recipe, name)
         elif kind == "recipe":
-            before = training_chain(load_recipe(recipe.path.parent / f"{name}.toml"))
+            name, stage = _split_recipe_reference(name)
+            before = training_chain(load_recipe(recipe.path.parent / f"{name}.toml"), stage)
     return before + ([f"{recipe.name}/{item.name}"] if item.kind == "train" else [])
 
 
