@@ -9,8 +9,8 @@ from vidstyle.errors import InputError
 from vidstyle.io.codecs import ENCODERS
 from vidstyle.pipeline.modes import TEMPORAL_MODES
 
-# The style `vidstyle video` uses without --model: the flagship model that keeps a camera's pace.
-DEFAULT_MODEL = "starry_night-fast"
+# The model `vidstyle video` uses without --model: the flagship live net that meets every look goal.
+DEFAULT_MODEL = "starry_night-fast-painted"
 
 
 def _long_term(text: str) -> list[int]:

@@ -273,6 +273,6 @@ def test_the_default_picker_offers_only_real_time_models():
 
     names = live_models()
     architectures = {m.name: (m.metadata or {}).get("architecture") for m in list_models()}
-    assert names[0] == "starry_night-fast"
+    assert names[0] == "starry_night-fast-painted"
     assert names and all(architectures[n] in ("fast", "multistyle") for n in names)
     assert not any(architectures[n] == "quality" for n in names)

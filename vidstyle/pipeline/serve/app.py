@@ -44,7 +44,7 @@ DISCONNECT_CHECK_S = 0.5
 # Architectures of the real-time networks (one painting, or many in one net); `quality` nets run
 # at a few frames per second on a CPU and are offered only when named with --model.
 LIVE_ARCHITECTURES = ("fast", "multistyle")
-PREFERRED_MODEL = "starry_night-fast"
+PREFERRED_MODEL = "starry_night-fast-painted"
 # Largest JSON body accepted (an SDP offer is a few kB).
 MAX_JSON_BYTES = 1 << 20
 
