@@ -28,12 +28,22 @@ def test_shipped_model_loads_and_changes_the_image(info):
     for key in REQUIRED:
         assert key in model.metadata, key
     assert json.loads(info.path.with_suffix(".json").read_text()) == model.metadata
-    assert model.name.startswith(model.metadata["style_name"]) and model.metadata["architecture"] in model.name
+    styles = model.metadata["arch_params"].get("styles")
+    if not styles:  # one painting: the name says which, and which network
+        assert model.name.startswith(model.metadata["style_name"]) and model.metadata["architecture"] in model.name
     image = synthetic_scene(75, 99, seed=4)
     x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
-    with torch.no_grad():
-        y = model.network(x).clamp(0, 1)
-    assert y.shape == x.shape
-    out = (y[0].permute(1, 2, 0).numpy() * 255).round()
-    assert np.abs(out - image).mean() > 10, "the model barely changes the image"
-    assert out.std() > 10, "the model returns a flat image"
+    outputs = []
+    for row in range(len(styles or [None])):
+        if styles:  # a multistyle network: every painting it holds
+            mix = torch.zeros(len(styles))
+            mix[row] = 1.0
+            model.network.set_mix(mix)
+        with torch.no_grad():
+            y = model.network(x).clamp(0, 1)
+        assert y.shape == x.shape
+        out = (y[0].permute(1, 2, 0).numpy() * 255).round()
+        assert np.abs(out - image).mean() > 10, "the model barely changes the image"
+        assert out.std() > 10, "the model returns a flat image"
+        outputs.append(out)
+    assert all(np.abs(a - b).mean() > 5 for i, a in enumerate(outputs) for b in outputs[i + 1:]), "two styles look alike"
