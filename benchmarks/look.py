@@ -45,9 +45,10 @@ def tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(image).permute(2, 0, 1)[None].float().div(255)
 
 
-def model_styles(meta: dict) -> list[str]:
-    styles = (meta.get("arch_params") or {}).get("styles")
-    return list(styles) if styles else [meta.get("style_name")]
+def model_styles(model) -> list[str]:
+    """The paintings a loaded model holds: a multistyle network's styles (with any the user added), else its one."""
+    styles = getattr(model.network, "styles", None)
+    return list(styles) if styles else [model.metadata.get("style_name")]
 
 
 def run_model(network: torch.nn.Module, image: np.ndarray, style: str) -> np.ndarray:
@@ -140,7 +141,7 @@ def main() -> int:
         loaded = load_model(name)
         models[Path(name).stem if name.endswith(".safetensors") else name] = loaded
     paintings = {p.stem: p for p in sorted((MEDIA / "styles").iterdir()) if p.suffix.lower() in (".jpg", ".png")}
-    styles = args.styles or sorted({s for m in models.values() for s in model_styles(m.metadata)} & set(paintings))
+    styles = args.styles or sorted({s for m in models.values() for s in model_styles(m)} & set(paintings))
     photo_paths = sorted((MEDIA / "content").glob("*.jpg"))[: args.photos]
     photos = {p.stem: load_image(p, long_side=args.size) for p in photo_paths}
     vgg = VGG19Features((*GATYS_STYLE_LAYERS, *GATYS_CONTENT_LAYERS))
@@ -159,7 +160,7 @@ def main() -> int:
         columns: dict[str, dict[str, np.ndarray]] = {}
         times: dict[str, list[float]] = {}
         for name, model in models.items():
-            if style not in model_styles(model.metadata):
+            if style not in model_styles(model):
                 continue
             columns[name], times[name] = {}, []
             for stem, photo in photos.items():
