@@ -21,6 +21,10 @@ from vidstyle.train.trainer import Trainer
 
 # The new rows are a few thousand numbers: a learning rate well above a whole network's converges in minutes.
 ADD_STYLE_LR = 1e-2
+# Weight of the palette loss for the new rows. The base model's own weight is set for its training's loss scale
+# (the shipped zoo's for distillation): at that 3e4 a 5-minute run hardly moved the colours (palette ratio 0.55
+# on held-out photos); 3e5 gave 0.42 and 1e6 0.31, at the same style ratio and SSIM (benchmarks/add_style.py).
+ADD_STYLE_PALETTE_WEIGHT = 1e6
 
 
 @dataclass
@@ -28,9 +32,10 @@ class AddStyleConfig:
     """painting: the style image; name: the style's name; data: a folder of photos or a video file.
 
     minutes: training time (the learning-rate schedule ends with it). size/batch: training crops, patches of
-    the pictures scaled to ``photo_side`` on their short side (as the shipped zoo was trained).
-    The loss weights and layers are the base model's own (its metadata), so the new style is balanced
-    like the shipped ones. styles_root: where style files go (default: the user models folder).
+    the pictures scaled to ``photo_side`` on their short side.
+    The content and style weights and layers are the base model's own (its metadata), so the new style is
+    balanced like the shipped ones; ``palette_weight`` is add-style's own (ADD_STYLE_PALETTE_WEIGHT).
+    styles_root: where style files go (default: the user models folder).
     """
 
     painting: Path
@@ -42,6 +47,7 @@ class AddStyleConfig:
     photo_side: int = 160
     batch: int = 4
     lr: float = ADD_STYLE_LR
+    palette_weight: float = ADD_STYLE_PALETTE_WEIGHT
     threads: Optional[int] = None
     overwrite: bool = False
     styles_root: Optional[Path] = None
@@ -78,7 +84,7 @@ def add_style(config: AddStyleConfig, log: Callable[[str], None] = print) -> Pat
             style_size=int(base.get("style_size", 512)),
             content_weight=float(base.get("content_weight", 1.0)),
             style_weight=float(base.get("style_weight", 2.0)),
-            palette_weight=float(base.get("palette_weight", 0.0)),
+            palette_weight=c.palette_weight,
             style_reference=meta.get("style_reference"),
             style_layers=tuple(base.get("style_layers") or TrainConfig.style_layers),
             content_layers=tuple(base.get("content_layers") or TrainConfig.content_layers),
