@@ -122,5 +122,7 @@ def test_per_style_teachers_make_one_network_of_many(tmp_path, paintings):
     assert load_model(result.path).metadata["training"]["teacher"] == [blue, red]
     with pytest.raises(InputError, match="none for waves"):
         _train(tmp_path, paintings, teacher=[red, red], steps=1, overwrite=True)
+    with pytest.raises(InputError, match="red.safetensors repeats a painting"):
+        _train(tmp_path, paintings, teacher=[red, blue, red], steps=1, overwrite=True)
     with pytest.raises(InputError, match="need --arch multistyle"):
         TrainConfig(style=folder / "dots.png", data=folder, out=tmp_path / "x.safetensors", teacher=[red, blue])

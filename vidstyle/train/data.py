@@ -160,7 +160,8 @@ class PhotoCrops:
                 for key in f.keys():
                     i, k = (int(part) for part in key.split("_"))
                     view = f.get_tensor(key)
-                    if i < len(self.images) and view.dtype == torch.uint8 and view.shape == (3 + 3 * targets, self.size, self.size):
+                    expected = (3 + 3 * targets, self.size, self.size)
+                    if i < len(self.images) and view.dtype == torch.uint8 and view.shape == expected:
                         self.views[(i, k)] = view
         except Exception as exc:  # noqa: BLE001 - a damaged cache is only a cache: make the views again
             warnings.warn(f"ignoring unreadable distillation views {path}: {exc}", stacklevel=2)

@@ -238,9 +238,10 @@ def _parse_stage(path: Path, raw: dict[str, Any], defaults: dict[str, Any], earl
         if key not in settings:
             raise InputError(f"{path}: {where} needs {key} (in the stage or in [defaults])")
     for key in REFERENCE_FIELDS:
-        values = settings.get(key)
-        for value in (values if key == "teacher" and isinstance(values, list) and values else [values]):
-            _check_reference(path, where, key, value, earlier)
+        value = settings.get(key)
+        many = key == "teacher" and isinstance(value, list) and value  # one teacher per painting (multistyle)
+        for one in (value if many else [value]):
+            _check_reference(path, where, key, one, earlier)
     if settings.get("init") and settings.get("arch_params"):
         raise InputError(f"{path}: {where}: arch_params come from the init model; leave them out")
     try:

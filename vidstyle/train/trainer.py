@@ -240,19 +240,23 @@ class Trainer:
 
         Returns the teacher: (1, 3, H, W) photo in [0, 1] -> (1, 3·S, H, W), each painting's stylization in the
         order of the run's style images, and an identity for the view cache."""
-        loaded = [(name, load_model(name, self.device)) for name in names]
-        by_sha = {}
-        for name, model in loaded:
+        by_sha: dict[str, tuple[str, Any]] = {}
+        twice = []
+        for name in names:
+            model = load_model(name, self.device)
             sha = model.metadata.get("style_image_sha256")
             if not sha or model.metadata.get("architecture") == "multistyle":
                 raise InputError(f"--teacher {name}: not a single-style model with a recorded painting")
+            if sha in by_sha:
+                twice.append(name)
             by_sha.setdefault(sha, (name, model))
         shas = [file_sha256(p) for p in self.style_paths]
         missing = [p.stem for p, sha in zip(self.style_paths, shas) if sha not in by_sha]
         unused = [name for sha, (name, _) in by_sha.items() if sha not in shas]
-        if missing or unused:
+        if missing or unused or twice:
             raise InputError("--teacher: one model per painting" + (f"; none for {', '.join(missing)}" if missing else "")
-                             + (f"; {', '.join(unused)} trained on none of the paintings" if unused else ""))
+                             + (f"; {', '.join(unused)} trained on none of the paintings" if unused else "")
+                             + (f"; {', '.join(twice)} repeats a painting" if twice else ""))
         networks = [by_sha[sha][1].network for sha in shas]
         if self.device.type == "cpu":
             for network in networks:
