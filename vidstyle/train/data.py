@@ -5,7 +5,7 @@ import os
 import random
 import warnings
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Collection, Iterator, Optional
 
 import numpy as np
 import torch
@@ -21,12 +21,18 @@ PHOTO_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
 DISTILL_VIEWS = 4
 
 
-def find_photos(folder: str | os.PathLike) -> list[Path]:
-    """All photo files under ``folder`` (recursive, sorted for reproducibility)."""
+def find_files(folder: str | os.PathLike, extensions: Collection[str], what: str) -> list[Path]:
+    """Files under ``folder`` whose extension (lower case, with the dot) is one of ``extensions``, recursive and
+    sorted for reproducibility; InputError naming ``what`` (e.g. "training data") if the folder is missing."""
     root = Path(folder)
     if not root.is_dir():
-        raise InputError(f"training data folder not found: {root}")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS)
+        raise InputError(f"{what} folder not found: {root}")
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+
+
+def find_photos(folder: str | os.PathLike) -> list[Path]:
+    """All photo files under ``folder`` (recursive, sorted for reproducibility)."""
+    return find_files(folder, PHOTO_EXTENSIONS, "training data")
 
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v"}

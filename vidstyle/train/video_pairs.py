@@ -19,8 +19,7 @@ from vidstyle.errors import InputError
 from vidstyle.flow.estimate import FlowEstimator
 from vidstyle.flow.occlusion import visibility_mask
 from vidstyle.io.file import FileSource
-
-VIDEO_EXTENSIONS = {".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v"}
+from vidstyle.train.data import VIDEO_EXTENSIONS, find_files
 
 # A pair where less than this fraction of the frame is visible in the previous one is a scene cut
 # or a flow failure: it would teach nothing but add noise.
@@ -29,10 +28,7 @@ MIN_VISIBLE_FRACTION = 0.25
 
 def find_videos(folder: str | os.PathLike) -> list[Path]:
     """All video files under ``folder`` (recursive, sorted for reproducibility)."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"video data folder not found: {root}")
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+    return find_files(folder, VIDEO_EXTENSIONS, "video data")
 
 
 def share_budget(capacities: list[int], total: int) -> list[int]:
