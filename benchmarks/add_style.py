@@ -53,6 +53,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--data", type=Path, default=None, help="default: $VIDSTYLE_MEDIA/video/cockatoo.mp4")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--size", type=int, default=None, help="add-style's --size (training crop; default its own)")
     ap.add_argument("--photos", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "add_style")
     args = ap.parse_args()
@@ -69,7 +70,8 @@ def main() -> int:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "vidstyle", "add-style", str(painting), "--name", "generated_abstract",
                         "--data", str(data), "--model", args.model, "--minutes", str(args.minutes),
-                        "--threads", str(args.threads), "--no-progress"], check=True, env=env)
+                        "--threads", str(args.threads), "--no-progress",
+                        *(["--size", str(args.size)] if args.size else [])], check=True, env=env)
         print(f"add-style wall time: {time.perf_counter() - started:.0f} s (training budget {args.minutes:g} min)")
         # look.py finds paintings by name in the media folder: give it one with the generated painting added.
         styles = Path(home) / "media"
