@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from vidstyle.models import build_network, count_parameters, full_arch_params
+from vidstyle.errors import ModelError
+from vidstyle.models import build_network, count_parameters, full_arch_params, stored_arch_params
 
 
 @pytest.mark.parametrize("arch", ["fast", "quality"])
@@ -37,7 +38,7 @@ def test_fast_is_small_and_quality_is_johnson_sized():
 
 def test_full_arch_params_fills_defaults_and_rejects_unknown():
     params = full_arch_params("fast", channels=32)
-    assert params["channels"] == 32 and "blocks" in params and "norm" in params
+    assert params["channels"] == 32 and "blocks" in params and "head_blur" in params
     net = build_network("fast", **params)
     assert count_parameters(net) < count_parameters(build_network("fast"))
     with pytest.raises(ValueError, match="no parameter"):
@@ -94,3 +95,18 @@ def test_model_files_from_before_project_first_load_with_the_old_decoder(tmp_pat
     with torch.no_grad():
         assert torch.equal(loaded(x), old(x))
     assert count_parameters(loaded) > count_parameters(build_network("fast"))
+
+
+def test_files_with_retired_options_load_only_at_the_value_left():
+    """Files that record an option since removed (every shipped fast net says norm="instance") still load;
+    another value is a clear ModelError, not a TypeError from the constructor."""
+    old = {**full_arch_params("fast"), "norm": "instance", "last_upsample": "shuffle"}
+    params = stored_arch_params("fast", old)
+    assert "norm" not in params and "last_upsample" not in params
+    build_network("fast", **params)
+    assert stored_arch_params("quality", {"channels": 32, "residual_blocks": 5, "norm": "instance"}) == {
+        "channels": 32, "residual_blocks": 5}
+    with pytest.raises(ModelError, match="norm='batch'"):
+        stored_arch_params("fast", {**old, "norm": "batch"})
+    with pytest.raises(ModelError, match="last_upsample='bilinear'"):
+        stored_arch_params("fast", {**old, "last_upsample": "bilinear"})

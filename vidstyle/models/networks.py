@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from vidstyle.errors import ModelError
+
 
 def _norm(kind: Union[str, Callable[[int], nn.Module]], channels: int) -> nn.Module:
     if callable(kind):  # a factory, e.g. conditional instance norm bound to a style count
@@ -20,11 +22,7 @@ def _norm(kind: Union[str, Callable[[int], nn.Module]], channels: int) -> nn.Mod
     if kind == "instance":
         # affine=True as in pytorch/examples; no running stats, so train and eval behave the same.
         return nn.InstanceNorm2d(channels, affine=True)
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"unknown normalisation {kind!r}: use instance, batch or none")
+    raise ValueError(f"unknown normalisation {kind!r}: instance, or a factory of normalisation modules")
 
 
 class ReflectConv(nn.Sequential):
@@ -101,8 +99,9 @@ class QualityNet(StrideMultiplePad):
 
     stride = 4
 
-    def __init__(self, channels: int = 32, residual_blocks: int = 5, norm: str = "instance") -> None:
+    def __init__(self, channels: int = 32, residual_blocks: int = 5) -> None:
         super().__init__()
+        norm = "instance"
         c1, c2, c3 = channels, channels * 2, channels * 4
         self.encoder = nn.Sequential(
             ReflectConv(3, c1, 9), _norm(norm, c1), nn.ReLU(),
@@ -227,11 +226,12 @@ class FastNet(StrideMultiplePad):
 
     Encoder: reflection-padded 3×3 stride-2 convs 3→c/3→c (full res → 1/4 res).
     Body: ``blocks`` depthwise-separable residual blocks at 1/4 resolution with ``channels`` channels.
-    Decoder: bilinear ×2 + separable conv (c → c/3), then either an ICNR-initialised 3×3 conv + pixel shuffle
-    straight to RGB (``last_upsample="shuffle"``, default: nothing wide ever runs at full resolution, which
-    halves the OpenVINO time at 640×480) or a second bilinear + separable stage and a 3×3 RGB conv
-    (``"bilinear"``); ``deblock`` follows the shuffle with a fixed binomial blur (no period-2 checkerboard).
-    ``head_channels`` (shuffle only, > 0): the shuffle draws that many channels at full resolution, then a ReLU
+    Decoder: bilinear ×2 + separable conv (c → c/3), then an ICNR-initialised 3×3 conv + pixel shuffle straight
+    to RGB (nothing wide ever runs at full resolution: half the OpenVINO time at 640×480 of a second bilinear
+    stage, benchmarks/experiments/FAST_ARCH_NOTES.md); ``deblock`` follows the shuffle with a fixed binomial
+    blur (no period-2 checkerboard). Instance normalisation throughout (batch norm or none were at most 1.2×
+    faster with this decoder; docs/design.md).
+    ``head_channels`` (> 0): the shuffle draws that many channels at full resolution, then a ReLU
     and a 3×3 conv to RGB replace the fixed blur. The blur alone caps fine strokes (it raises the quality
     net's style ratio from 0.32 to 0.86, docs/design.md); the full-resolution head can draw them, and the
     grid loss keeps it from drawing a checkerboard.
@@ -247,10 +247,10 @@ class FastNet(StrideMultiplePad):
 
     stride = 4
 
-    def __init__(self, channels: int = 48, blocks: int = 4, norm: str = "instance", last_upsample: str = "shuffle",
-                 residual_output: bool = True, deblock: bool = True, project_first: bool = True,
-                 head_channels: int = 0, head_blur: bool = False) -> None:
+    def __init__(self, channels: int = 48, blocks: int = 4, residual_output: bool = True, deblock: bool = True,
+                 project_first: bool = True, head_channels: int = 0, head_blur: bool = False) -> None:
         super().__init__()
+        norm = "instance"
         self.residual_output = residual_output
         mid = max(8, channels // 3)
         self.encoder = nn.Sequential(
@@ -258,21 +258,17 @@ class FastNet(StrideMultiplePad):
             ReflectConv(mid, channels, 3, stride=2), _norm(norm, channels), nn.ReLU(),
         )
         self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
-        if last_upsample == "bilinear":
-            last = [SmoothUpsample(mid, mid), _norm(norm, mid), nn.ReLU(), ReflectConv(mid, 3, 3)]
-        elif last_upsample == "shuffle" and head_channels > 0:
+        if head_channels > 0:
             if deblock:
                 raise ValueError("head_channels replaces the deblocking blur: pass deblock=False with it")
             last = [ShuffleUpsample(mid, head_channels), nn.ReLU(),
                     *([BinomialBlur(head_channels)] if head_blur else []), ReflectConv(head_channels, 3, 3)]
         elif head_blur:
             raise ValueError("head_blur blurs the full-resolution head: it needs head_channels")
-        elif last_upsample == "shuffle":
+        else:
             # A pixel-shuffle decoder trained for 86 steps drew a period-2 checkerboard (spectral peak ×74 over
             # the background on a smooth gradient, tests/models/test_artifacts.py); the binomial blur removes it.
             last = [ShuffleUpsample(mid, 3)] + ([BinomialBlur(3)] if deblock else [])
-        else:
-            raise ValueError(f"unknown last_upsample {last_upsample!r}: use shuffle or bilinear")
         first = ProjectUpsample(channels, mid) if project_first else SmoothUpsample(channels, mid)
         self.decoder = nn.Sequential(first, _norm(norm, mid), nn.ReLU(), *last)
 
@@ -280,7 +276,7 @@ class FastNet(StrideMultiplePad):
             # Start as the identity: the net only has to learn the change the style makes, so content is kept
             # from step 0 and a short CPU training budget goes into the style (the last layer starts near zero).
             with torch.no_grad():
-                ends_in_blur = deblock and last_upsample == "shuffle" and not head_channels
+                ends_in_blur = deblock and not head_channels
                 for p in self.decoder[-2 if ends_in_blur else -1].parameters():
                     p.mul_(0.1)
 
@@ -403,10 +399,22 @@ _LEGACY_DEFAULTS: dict[str, dict[str, Any]] = {"fast": {"project_first": False},
                                                 "multistyle": {"head_blur": False}}
 
 
+# Options that were removed once no shipped model used another value: files that record the one value left
+# still load (the option is dropped); any other value names what is missing.
+_RETIRED_OPTIONS: dict[str, dict[str, Any]] = {"fast": {"norm": "instance", "last_upsample": "shuffle"},
+                                               "quality": {"norm": "instance"}}
+
+
 def stored_arch_params(arch: str, params: dict[str, Any]) -> dict[str, Any]:
     """The constructor parameters for ``params`` read from a model file: parameters the file predates
-    get the value the network had when it was written, not today's default."""
-    return {**_LEGACY_DEFAULTS.get(arch, {}), **params}
+    get the value the network had when it was written, not today's default. ModelError for a file made with
+    an experimental option this version no longer builds."""
+    retired = _RETIRED_OPTIONS.get(arch, {})
+    for name, kept in retired.items():
+        if name in params and params[name] != kept:
+            raise ModelError(f"this {arch} network was made with {name}={params[name]!r}, an experimental option "
+                             f"vidstyle no longer builds (only {name}={kept!r})")
+    return {**_LEGACY_DEFAULTS.get(arch, {}), **{k: v for k, v in params.items() if k not in retired}}
 
 
 def build_network(arch: str, **params: Any) -> nn.Module:

@@ -130,8 +130,7 @@ def full_res_head(network: nn.Module, params: dict[str, Any], channels: int = 8,
     channels get fresh ICNR filters (``seed``) and a zero weight in the head, so gradients reach them.
     Raises InputError for a network without the blur or with a head."""
     params = _fast_params(params, "full_res_head")
-    ends_in_blur = params.get("last_upsample", "shuffle") == "shuffle" and params.get("deblock", True)
-    if params.get("head_channels") or not ends_in_blur:
+    if params.get("head_channels") or not params.get("deblock", True):
         raise InputError("full_res_head works on a fast net that ends in pixel shuffle and the deblocking blur")
     if not isinstance(channels, int) or channels < 4:
         raise InputError(f"full_res_head: channels must be an integer of at least 4, got {channels!r}")

@@ -499,7 +499,7 @@ class Trainer:
             tensors = load_file(str(path))
         except Exception as exc:  # noqa: BLE001 - any failure means an unusable checkpoint
             raise ModelError(f"{path} is not a vidstyle checkpoint ({exc.__class__.__name__}: {exc})") from exc
-        if meta["arch"] != self.config.arch or meta["arch_params"] != self.arch_params:
+        if meta["arch"] != self.config.arch or stored_arch_params(meta["arch"], meta["arch_params"]) != self.arch_params:
             raise ModelError(f"{path} is a checkpoint of {meta['arch']} {meta['arch_params']}, not of this network")
         if meta["style_sha256"] != self.style_sha256:
             self.log(f"warning: {path} was trained with a different style image")
