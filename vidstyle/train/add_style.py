@@ -33,7 +33,7 @@ class AddStyleConfig:
 
     minutes: training time (the learning-rate schedule ends with it). size/batch: training crops, patches of
     the pictures scaled to ``photo_side`` on their short side (128 of 160: crops as large as the pictures
-    allow; 64-px crops fit 5x the steps in 5 minutes but scored worse, benchmarks/add_style.py).
+    allow; 64-px crops fit about 4x the steps in 5 minutes but scored worse, benchmarks/add_style.py).
     The content and style weights and layers are the base model's own (its metadata), so the new style is
     balanced like the shipped ones; ``palette_weight`` is add-style's own (ADD_STYLE_PALETTE_WEIGHT).
     styles_root: where style files go (default: the user models folder).
