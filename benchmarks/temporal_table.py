@@ -95,6 +95,11 @@ def main() -> None:
     parser.add_argument("--optimize-steps", type=int, default=30)
     parser.add_argument("--optimize-weight", type=float, default=None, help="temporal weight (default: OptimizeOptions')")
     parser.add_argument("--optimize-passes", type=int, default=1)
+    parser.add_argument("--optimize-init-model", default=None,
+                        help="feed-forward model that starts each frame (OptimizeOptions.init_model)")
+    parser.add_argument("--optimize-first-steps", type=int, default=None, help="steps for the first frame")
+    parser.add_argument("--baseline-steps", type=int, default=None,
+                        help="steps of the per-frame Gatys baseline (default: --optimize-steps)")
     parser.add_argument("--optimize-long-term", default="", help="e.g. 1,2,4")
     parser.add_argument("--no-gatys-baseline", action="store_true", help="skip the per-frame Gatys baseline")
     parser.add_argument("--model", help="model for none/smooth (default STYLE-fast)")
@@ -145,7 +150,7 @@ def main() -> None:
         # Classic per-frame Gatys (each frame from its own content, same steps as optimize's frames): the
         # baseline Ruder et al. compare against.
         if not args.no_gatys_baseline:
-            gatys = GatysOptions(device="cpu", size=args.optimize_size, steps=args.optimize_steps)
+            gatys = GatysOptions(device="cpu", size=args.optimize_size, steps=args.baseline_steps or args.optimize_steps)
             t0 = time.perf_counter()
             engine = GatysEngine(gatys)
             per_frame = [stylize_image(f, style, engine=engine) for f in originals]
@@ -158,6 +163,8 @@ def main() -> None:
             audio=False,
             passes=args.optimize_passes,
             long_term=tuple(int(j) for j in args.optimize_long_term.split(",") if j),
+            init_model=args.optimize_init_model,
+            first_frame_steps=args.optimize_first_steps,
             gatys=GatysOptions(device="cpu"),
         )
         if args.optimize_weight is not None:

@@ -122,3 +122,20 @@ def test_ctrl_c_with_keep_partial_leaves_a_playable_file(tmp_path, model_file):
     assert partial.times == [t for t in probe_video(tmp_path / "long.mp4").times][: partial.frame_count]
     assert partial.audio and partial.audio[0].seconds <= partial.duration + 0.1
     assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
+
+
+def test_optimize_starts_from_a_model_and_names_a_missing_one(tmp_path, model_file, capsys):
+    from PIL import Image
+
+    from vidstyle.io.synthetic import synthetic_style
+
+    clip = write_test_clip(tmp_path / "in.mp4", width=64, height=48, frames=3, audio=False)
+    style = tmp_path / "style.png"
+    Image.fromarray(synthetic_style()).save(style)
+    common = ["--temporal", "optimize", "--style", str(style), "--steps", "1", "--long-side", "48", "-q"]
+    code = main(["video", str(clip.path), str(tmp_path / "o.mp4"), "--model", str(model_file), *common])
+    assert code == 0 and probe_video(tmp_path / "o.mp4").frame_count == 3
+    code = main(["video", str(clip.path), str(tmp_path / "p.mp4"), "--model", str(tmp_path / "nope.safetensors"), *common])
+    lines = error_lines(capsys)
+    assert code == 2 and len(lines) == 1 and "nope.safetensors" in lines[0]
+    assert not (tmp_path / "p.mp4").exists()

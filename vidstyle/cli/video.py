@@ -32,9 +32,10 @@ def register(subparsers) -> None:
     )
     p.add_argument("input", help="input video file or URL")
     p.add_argument("output", help="output file (.mp4, .mkv, .webm, .mov), or a folder name without extension for PNG frames")
-    p.add_argument("--model", "-m", default=DEFAULT_MODEL,
-                   help=f"model name from the registry or a .safetensors path (default: {DEFAULT_MODEL}; "
-                        "not used by --temporal optimize)")
+    p.add_argument("--model", "-m", default=None,
+                   help=f"model name from the registry or a .safetensors path (default: {DEFAULT_MODEL}); with "
+                        "--temporal optimize: a network of the same painting whose output starts each frame, "
+                        "far fewer --steps needed (default: start from the photo)")
     add_runtime_flags(p)
     p.add_argument("--strength", type=float, default=1.0, help="stylization strength, 0 (original) to 1 (full style)")
     p.add_argument("--codec", default="auto", choices=["auto", *ENCODERS], help="video codec (default: h264; vp9 for .webm)")
@@ -89,10 +90,11 @@ def _cluster(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from vidstyle.pipeline.video import stylize_video
 
+    model = args.model if args.model is not None or args.temporal == "optimize" else DEFAULT_MODEL
     result = stylize_video(
         args.input,
         args.output,
-        args.model,
+        model,
         **runtime_options(args),
         strength=args.strength,
         codec=args.codec,

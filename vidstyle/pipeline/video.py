@@ -170,8 +170,11 @@ def _smooth_post(opts: VideoOptions) -> PostProcessor:
     return FlowStabilizer() if opts.smooth_blend is None else FlowStabilizer(blend=opts.smooth_blend)
 
 
-def optimize_options(opts: VideoOptions) -> Any:
-    """The ``OptimizeOptions`` of --temporal optimize for these video options (InputError when they do not fit)."""
+def optimize_options(opts: VideoOptions, model: Any = None) -> Any:
+    """The ``OptimizeOptions`` of --temporal optimize for these video options (InputError when they do not fit).
+
+    model: a feed-forward model (name or path) that starts each frame (``OptimizeOptions.init_model``), or None.
+    """
     from vidstyle.temporal.optimize import OptimizeOptions  # imported on use: VGG19 and more
 
     if not opts.style:
@@ -188,14 +191,24 @@ def optimize_options(opts: VideoOptions) -> Any:
         "audio": opts.audio,
         "write_from": opts.write_from,
         "pts_offset": opts.pts_offset,
+        "init_model": _model_reference(model),
     }
     return OptimizeOptions(**{k: v for k, v in wanted.items() if v is not None})
 
 
-def _render_optimized(src: Path, dst: Path, opts: VideoOptions) -> VideoResult:
+def _model_reference(model: Any) -> Optional[str]:
+    """A model name or path as the optimiser takes it; None for no model."""
+    if model is None:
+        return None
+    if not isinstance(model, (str, os.PathLike)):
+        raise InputError("--temporal optimize takes a model name or a .safetensors file to start from")
+    return str(model)
+
+
+def _render_optimized(src: Path, dst: Path, model: Any, opts: VideoOptions) -> VideoResult:
     from vidstyle.temporal.optimize import render_optimized_video  # imported on use: VGG19 and more
 
-    settings = optimize_options(opts)
+    settings = optimize_options(opts, model)
     progress: Any = opts.progress
     if opts.on_frame is not None:
         on_frame = opts.on_frame
@@ -245,7 +258,9 @@ def _progress_bar(total: Optional[int], enabled: bool):
 def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **options: Any) -> VideoResult:
     """Stylize every frame of the video ``src`` with ``model`` and write ``dst``.
 
-    model: a registry name, a ``.safetensors`` path, a loaded model or a ready :class:`Stylizer`.
+    model: a registry name, a ``.safetensors`` path, a loaded model or a ready :class:`Stylizer`. With
+        ``temporal="optimize"``: a name or path whose output starts each frame's optimisation, or None to
+        start from the photo.
     dst: .mp4/.mkv/.webm/.mov (encoded, audio copied), or a folder path without extension
         (one PNG per frame). options: see :class:`VideoOptions`.
 
@@ -271,7 +286,7 @@ def stylize_video(src: str | os.PathLike, dst: str | os.PathLike, model: Any, **
     if opts.temporal == "optimize":
         if is_url(src_path) or not src_path.exists():
             raise InputError(f"file not found: {src_path} (--temporal optimize reads a local file)")
-        return _render_optimized(src_path, dst_path, opts)
+        return _render_optimized(src_path, dst_path, model, opts)
 
     on_gpu = _runs_on_gpu(model, opts)
     if on_gpu:

@@ -12,6 +12,11 @@ c_long_j = max(c_j − Σ_{k ∈ J, k < j} c_k, 0), so every pixel is held to it
 Multi-pass refinement (``passes``) then sweeps the video alternately backward and forward; each frame
 starts from δ·c·ω(neighbour) + (1 − δ·c)·(its previous-pass result), which spreads consistency both ways.
 
+With ``init_model`` (a feed-forward transform network of the same painting), the first frame starts from
+the network's output instead of the photo, and every later one from c·ω(previous) + (1 − c)·net(frame):
+the pixels the previous result cannot reach start stylized, so a few steps per frame suffice where the
+photo needs dozens (docs/design.md).
+
 Every finished frame is written to a cache folder beside the output, keyed by a hash of the input,
 the style and the settings; running the same command again after an interruption resumes from there.
 """
@@ -61,6 +66,8 @@ class OptimizeOptions:
     temporal_weight: γ, the weight of each temporal term (the loss is a mean over pixels in [0, 1]).
     long_term: the frame distances J held to, e.g. (1, 2, 4); () means short-term only, i.e. (1,).
     pass_blend: δ, how much of the warped neighbour seeds a frame in passes after the first.
+    init_model: a feed-forward model (registry name or .safetensors path) whose output starts the first
+        frame and fills the pixels the warped previous result does not reach; None: start from the photo.
     flow_preset: DIS preset for the flow between original frames.
     gatys: the per-frame optimisation settings (weights, layers, optimiser, device); its size and
         steps are ignored in favour of the fields above.
@@ -81,6 +88,7 @@ class OptimizeOptions:
     temporal_weight: float = 2e3
     long_term: tuple[int, ...] = ()
     pass_blend: float = 0.5
+    init_model: str | None = None
     flow_preset: str = "medium"
     gatys: GatysOptions = field(default_factory=GatysOptions)
     start: float | None = None
@@ -152,9 +160,14 @@ class FrameEvent:
 
 
 def cache_key(src: Path, style: np.ndarray, options: OptimizeOptions) -> str:
-    """Hex digest of the input file's bytes, the style pixels and the settings that shape the result."""
+    """Hex digest of the input file's bytes, the style pixels, the init model's bytes and the settings that
+    shape the result."""
     h = hashlib.sha256()
     hash_file(src, h)
+    if options.init_model is not None:
+        from vidstyle.models.registry import find_model
+
+        hash_file(find_model(options.init_model), h)
     h.update(np.ascontiguousarray(style).tobytes())
     h.update(str(style.shape).encode())
     h.update(json.dumps(options.result_settings(), sort_keys=True, default=str).encode())
@@ -272,6 +285,16 @@ class _FlowBank:
         return warped, torch.from_numpy(mask).to(self.device).view(1, 1, *mask.shape)
 
 
+def _init_stylizer(model: str | None, device: torch.device):
+    """A Stylizer for ``init_model`` on the optimisation's device (None for no model)."""
+    if model is None:
+        return None
+    from vidstyle.runtime import create_stylizer
+
+    backend = "torch" if device.type == "cuda" else "auto"
+    return create_stylizer(model, backend=backend, device=str(device), threads=torch.get_num_threads())
+
+
 def long_term_masks(masks: list[torch.Tensor]) -> list[torch.Tensor]:
     """Ruder et al.'s long-term weights: c_long_j = max(c_j − Σ_{k nearer than j} c_k, 0).
 
@@ -355,6 +378,12 @@ def optimize_frames(
     style_grams, style_norm = first_targets.style_grams, first_targets.style_norm
 
     flows = _FlowBank(originals, options.flow_preset, device)
+    start_net = _init_stylizer(options.init_model, device)
+
+    def fresh_start(i: int) -> torch.Tensor:
+        """Frame i's start where no neighbour reaches: the init model's output, else the photo."""
+        image = originals[i] if start_net is None else start_net.stylize(originals[i])
+        return to_tensor(image, device)
 
     total_steps = sum(
         options.steps_for(p, k == 0) for p in range(options.passes) for k in range(n)
@@ -396,7 +425,13 @@ def optimize_frames(
 
             # warped_terms[0], when present, is the distance-1 neighbour: it was finished just before.
             if previous_pass is None:
-                init = warped_terms[0][0] if warped_terms else content
+                if not warped_terms:
+                    init = fresh_start(i)
+                elif start_net is None:
+                    init = warped_terms[0][0]
+                else:
+                    nearest_warped, nearest_mask = warped_terms[0]
+                    init = nearest_mask * nearest_warped + (1.0 - nearest_mask) * fresh_start(i)
             else:
                 own = to_tensor(previous_pass[i], device)
                 if warped_terms:

@@ -114,8 +114,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _model_file(model: Any, temporal: str) -> Optional[Path]:
-    """The model file the workers load (the temporal variant for --temporal trained); None for optimize."""
-    if temporal == "optimize":
+    """The model file the workers load (the temporal variant for --temporal trained); for optimize, the
+    model that starts each frame, None when there is none."""
+    if temporal == "optimize" and model is None:
         return None
     if not isinstance(model, (str, Path)):
         raise InputError("--cluster takes a model name or a .safetensors file (workers load it themselves)")

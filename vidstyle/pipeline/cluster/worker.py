@@ -113,15 +113,16 @@ class SegmentWorker:
                pts_offset: int, suffix: str, board: Any) -> dict:
         """Render one segment (a dict of :class:`~vidstyle.pipeline.cluster.plan.Segment`) of ``source`` into an
         encoded file of the output's container; returns its bytes, frame count and where it ran.
-        model: the model file (None for --temporal optimize, which optimises instead); style: the style image
-        of --temporal optimize."""
+        model: the model file (for --temporal optimize the one that starts each frame, or None); style: the
+        style image of --temporal optimize."""
         import ray
 
         from vidstyle.pipeline.video import stylize_video
 
         started = time.perf_counter()
         src = self.files.local(source)
-        stylizer = self._stylizer(model)
+        optimize = self.options.get("temporal") == "optimize"
+        stylizer = None if optimize else self._stylizer(model)
         options = dict(self.options)
         if style is not None:
             options["style"] = str(self.files.local(style))
@@ -141,8 +142,9 @@ class SegmentWorker:
         fades: dict[str, Any] = {}
         try:
             out = folder / f"segment{suffix}"
-            if options.get("temporal") == "optimize":
-                result, fades = _optimize_segment(segment, src, out, options, pts_offset, on_frame)
+            if optimize:
+                start_model = str(self.files.local(model)) if model is not None else None
+                result, fades = _optimize_segment(segment, src, out, options, pts_offset, on_frame, start_model)
             else:
                 result = stylize_video(
                     src, out, stylizer, **options,
@@ -176,17 +178,18 @@ class SegmentWorker:
 
 
 def _optimize_segment(segment: dict, src: Path, out: Path, options: dict[str, Any], pts_offset: int,
-                      on_frame: Any) -> tuple[Any, dict[str, Any]]:
+                      on_frame: Any, start_model: Optional[str] = None) -> tuple[Any, dict[str, Any]]:
     """--temporal optimize for one segment: its warm-up, own frames and tail optimised as one sequence; the
     frames after its fade are encoded into ``out``, the fade's and the tail's are returned as images
-    ({"head": [...], "tail": [...]}) for the caller to cross-fade with the neighbours'."""
+    ({"head": [...], "tail": [...]}) for the caller to cross-fade with the neighbours'. start_model: the
+    model file whose output starts each frame (None: the photo)."""
     from vidstyle.pipeline.video import VideoOptions, VideoResult, optimize_options
     from vidstyle.temporal.optimize import optimize_frames, read_frames, write_video
     from vidstyle.utils.image import as_uint8_image
 
     video_options = VideoOptions(**{**options, "start": segment["decode_from"], "end": segment["decode_to"],
                                     "audio": False, "pts_offset": pts_offset, "progress": False})
-    settings = optimize_options(video_options)
+    settings = optimize_options(video_options, start_model)
     frames = read_frames(src, settings)
     warm, own, fade, tail = segment["warmup"], segment["frames"], segment["fade"], segment["tail"]
     if len(frames) != warm + own + tail:
