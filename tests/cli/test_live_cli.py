@@ -181,14 +181,19 @@ class LiveWindow:
     def wait_for(self, check, seconds: float = 180.0) -> np.ndarray:
         """The first picture for which ``check(picture)`` holds (the model may still be loading at first)."""
         deadline = time.monotonic() + seconds
+        picture = None
         while time.monotonic() < deadline and self.proc.poll() is None:
             picture = self.picture()
             if check(picture):
                 return picture
             time.sleep(0.3)
         ended = self.proc.poll() is not None
+        seen = "nothing" if picture is None else (
+            f"last picture {picture.shape[1]}x{picture.shape[0]}, mean {picture.mean():.1f}, mean difference from "
+            f"the first {np.abs(picture.astype(int) - self.first_picture.astype(int)).mean():.1f}"
+            if picture.shape == self.first_picture.shape else f"last picture {picture.shape[1]}x{picture.shape[0]}")
         self.close()
-        raise AssertionError("the window never showed what was expected"
+        raise AssertionError(f"the window never showed what was expected ({seen})"
                              + (" (vidstyle live ended): " if ended else ": ") + self.proc.stderr.read())
 
     def keys(self, *names: str) -> None:
