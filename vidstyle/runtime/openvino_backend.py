@@ -82,6 +82,8 @@ class OpenVINOStylizer(BatchGraphStylizer):
     native bf16). The model is compiled for each new frame size with static shapes, which lets
     the CPU plugin pick the best convolution kernels, and kept for reuse. A multi-style network's graph
     takes the style weights as a second input: ``set_style`` changes the array passed, not the compiled model.
+    onnx: the network's uint8 graph when already exported (``onnx_bytes(network, uint8_io=True, ...)``
+    with the same strength and style input); kept as :attr:`onnx`.
     """
 
     def __init__(
@@ -91,13 +93,16 @@ class OpenVINOStylizer(BatchGraphStylizer):
         strength: float = 1.0,
         threads: int = 1,
         precision: str = "fp32",
+        onnx: bytes | None = None,
     ) -> None:
         if device.type != "cpu":
             raise DeviceError("the OpenVINO backend runs on the CPU here; use --backend torch for CUDA")
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"OpenVINO precision must be fp32 or bf16, got {precision!r}")
         self.hold_styles(network_styles(network))
-        onnx = onnx_bytes(network, uint8_io=True, strength=strength, style_input=bool(self.styles))
+        if onnx is None:
+            onnx = onnx_bytes(network, uint8_io=True, strength=strength, style_input=bool(self.styles))
+        self.onnx = onnx
         self.compiled = CompiledByShape(onnx, cpu_config(threads, precision))
         self.device = device
         self.precision = precision
