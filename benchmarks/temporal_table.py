@@ -170,13 +170,17 @@ def main() -> None:
             options.temporal_weight = args.optimize_weight
         # Scored as they leave the optimiser, like every other row (the encoder would soften the strokes).
         t0 = time.perf_counter()
-        optimized, _, _ = optimize_frames(originals, style, options)
+        frame_seconds: list[float] = []
+        optimized, _, _ = optimize_frames(originals, style, options,
+                                          progress=lambda event: frame_seconds.append(event.seconds))
         seconds = time.perf_counter() - t0
         label = "optimize"
         if options.passes > 1 or options.long_term:
             label += f" (passes {options.passes}, long-term {','.join(map(str, options.distances))})"
         rows[label] = score(originals, optimized, style, evaluation)
         rows[label]["seconds_per_frame"] = seconds / len(originals)
+        if len(frame_seconds) > 1:  # the first frame has its own step count
+            rows[label]["seconds_per_later_frame"] = statistics.median(frame_seconds[1:])
         for mode, r in rows.items():
             result["rows"].append({"clip": clip + " (cut)", "size": size, "mode": mode, **r})
 
@@ -193,6 +197,8 @@ def main() -> None:
         extra = f" ({r['ms_per_frame']:.1f} ms/frame)" if "ms_per_frame" in r else ""
         if "seconds_per_frame" in r:
             extra = f" ({r['seconds_per_frame']:.0f} s/frame)"
+        if "seconds_per_later_frame" in r:
+            extra = f" ({r['seconds_per_frame']:.0f} s/frame; {r['seconds_per_later_frame']:.1f} s each after the first)"
         print(
             f"| {r['clip']} | {r['size']} | {r['frames']} | {r['mode']}{extra} | {r['warping_error']:.5f} | "
             f"{r['warping_error'] / b['warping_error']:.2f} | {r['style_loss']:.4f} | {r['style_loss'] / b['style_loss']:.2f} | "
