@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -39,6 +39,10 @@ class RuntimeOptions:
     batch_size: frames per batch on CUDA (file mode).
     style: a multi-style model's style or blend to start with (``"a"``, ``"a=0.6,b=0.4"`` or {name: weight};
         None: its first style); ``Stylizer.set_style`` switches later without a reload.
+    graph_exporter: OpenVINO on the CPU, a model given by name or path: a callable (model, strength,
+        style_input) -> the uint8 ONNX graph, used instead of exporting in this process (an
+        :class:`~vidstyle.runtime.export_worker.ExportWorker`'s ``export``); when it raises ModelError the
+        graph is exported here.
     """
 
     backend: str = "auto"
@@ -57,6 +61,7 @@ class RuntimeOptions:
     compile: bool = False
     batch_size: int = 4
     style: str | dict | None = None
+    graph_exporter: Callable[[str, float, bool], bytes] | None = None
 
 
 def available_backends(device: str | torch.device = "cpu") -> list[str]:
@@ -99,11 +104,22 @@ def resolve_network(model: Any, device: str = "cpu") -> tuple[nn.Module, dict, s
     raise ModelError(f"not a model: {type(model).__name__} (expected a name, a path, a loaded model or a torch module)")
 
 
-def _auto_cpu_openvino(network: nn.Module, device: torch.device, strength: float, threads: int) -> Stylizer:
+def _exported_graph(network: nn.Module, model_ref: str | None, opts: RuntimeOptions, strength: float) -> bytes | None:
+    """The graph from ``opts.graph_exporter`` when there is one and it can serve this model, else None."""
+    if opts.graph_exporter is None or model_ref is None:
+        return None
+    try:
+        return opts.graph_exporter(model_ref, strength, bool(network_styles(network)))
+    except ModelError:
+        return None
+
+
+def _auto_cpu_openvino(network: nn.Module, device: torch.device, strength: float, threads: int,
+                       onnx: bytes | None = None) -> Stylizer:
     """OpenVINO bf16 if the CPU has native bf16 and this model keeps its quality in it, else fp32."""
     from vidstyle.runtime.openvino_backend import OpenVINOStylizer
 
-    fp32 = OpenVINOStylizer(network, device, strength=strength, threads=threads, precision="fp32")
+    fp32 = OpenVINOStylizer(network, device, strength=strength, threads=threads, precision="fp32", onnx=onnx)
     if not cpu_supports_bf16():
         return fp32
     # The same graph compiled twice: one export (the slow, GIL-holding part of a load), not two.
@@ -116,12 +132,14 @@ def _auto_cpu_openvino(network: nn.Module, device: torch.device, strength: float
     return chosen
 
 
-def _backend_stylizer(network: nn.Module, backend: str, device: torch.device, opts: RuntimeOptions, strength: float) -> Stylizer:
+def _backend_stylizer(network: nn.Module, backend: str, device: torch.device, opts: RuntimeOptions, strength: float,
+                      model_ref: str | None = None) -> Stylizer:
     threads = inference_threads(opts.threads)
     precision = opts.precision
+    onnx = _exported_graph(network, model_ref, opts, strength) if backend == "openvino" else None
     if precision == "auto":
         if device.type == "cpu" and backend == "openvino":
-            return _auto_cpu_openvino(network, device, strength, threads)
+            return _auto_cpu_openvino(network, device, strength, threads, onnx)
         precision = "fp16" if device.type == "cuda" and backend == "torch" else "fp32"
     if precision == "fp16" and (device.type != "cuda" or backend != "torch"):
         raise DeviceError("fp16 runs on CUDA with the torch backend; use --precision fp32 or bf16 on the CPU")
@@ -140,7 +158,7 @@ def _backend_stylizer(network: nn.Module, backend: str, device: torch.device, op
         return OnnxRuntimeStylizer(network, device, strength=strength, threads=threads)
     from vidstyle.runtime.openvino_backend import OpenVINOStylizer
 
-    return OpenVINOStylizer(network, device, strength=strength, threads=threads, precision=precision)
+    return OpenVINOStylizer(network, device, strength=strength, threads=threads, precision=precision, onnx=onnx)
 
 
 def _activation_bytes(network: nn.Module) -> float:
@@ -198,7 +216,8 @@ def create_stylizer(
 
     # With long_side the strength blend happens at full resolution, outside the network graph.
     inner_strength = opts.strength if opts.long_side is None else 1.0
-    stylizer = _backend_stylizer(network, chosen, dev, opts, inner_strength)
+    model_ref = str(model) if isinstance(model, (str, os.PathLike)) else None
+    stylizer = _backend_stylizer(network, chosen, dev, opts, inner_strength, model_ref)
     # Activations count against host memory only on the CPU (a GPU holds its own).
     stylizer.activation_bytes_per_pixel = _activation_bytes(network) if dev.type == "cpu" else 0.0
 

@@ -70,6 +70,20 @@ def test_models_listed_by_the_user_are_never_left_out(toy_registry):
     cycle.close()
 
 
+def test_the_loader_builds_with_the_sessions_runtime_options(toy_registry):
+    from vidstyle.runtime.openvino_backend import openvino_available
+    from vidstyle.runtime.tiling import LargeFrameStylizer
+
+    if not openvino_available():
+        pytest.skip("needs OpenVINO")
+    # Live frames below the tiling budget skip the tiled engine (a second graph to export and compile per
+    # load), and --precision reaches the backend.
+    plain = default_loader(backend="openvino", threads=1, runtime_options={"tile": None, "precision": "fp32"})("toy-fast")
+    assert not isinstance(plain, LargeFrameStylizer) and plain.precision == "fp32"
+    tiled = default_loader(backend="openvino", threads=1, runtime_options={"precision": "fp32"})("toy-fast")
+    assert isinstance(tiled, LargeFrameStylizer)
+
+
 def wait_loaded(cycle: ModelCycle, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while cycle.loading is not None and time.monotonic() < deadline:

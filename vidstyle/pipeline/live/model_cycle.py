@@ -23,6 +23,7 @@ from vidstyle.errors import InputError, VidstyleError
 from vidstyle.models.styles import StyleMix
 from vidstyle.pipeline.live.blend import StyleBlend, next_style_blend
 from vidstyle.runtime.base import Stylizer
+from vidstyle.runtime.export_worker import ExportWorker
 
 # Registry models whose estimated time per frame is within this factor of what keeps up are offered
 # (the estimate from multiply-adds is rough: depthwise convolutions run fewer multiply-adds per second).
@@ -171,10 +172,13 @@ def _default_cost(model: Any) -> Optional[float]:
 
 
 def default_loader(backend: str = "auto", device: str = "auto", threads: Optional[int] = None,
-                   runtime_options: Optional[dict] = None) -> Callable[[Any], Stylizer]:
+                   runtime_options: Optional[dict] = None,
+                   export_worker: Optional[ExportWorker] = None) -> Callable[[Any], Stylizer]:
     """Builds Stylizers the way ``vidstyle video`` does; Stylizers pass through, callables are called.
 
     runtime_options: further ``create_stylizer`` options (e.g. ``{"tile": None}``).
+    export_worker: once it is ready, models' graphs are exported there, not on the loading thread (which
+        would hold the interpreter's lock for a second while the live loop needs it).
     """
 
     def load(model: Any) -> Stylizer:
@@ -184,7 +188,10 @@ def default_loader(backend: str = "auto", device: str = "auto", threads: Optiona
             return model()
         from vidstyle.runtime import create_stylizer
 
-        return create_stylizer(model, backend=backend, device=device, threads=threads)
+        options = dict(runtime_options or {})
+        if export_worker is not None and export_worker.ready:
+            options["graph_exporter"] = export_worker.export
+        return create_stylizer(model, backend=backend, device=device, threads=threads, **options)
 
     return load
 

@@ -33,6 +33,7 @@ from vidstyle.pipeline.live.recorder import Recorder
 from vidstyle.pipeline.live.sources import FittedSource, open_live_source
 from vidstyle.pipeline.live.view import FIT_MODES, Fit, blend, overlay_lines, split_view
 from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
+from vidstyle.runtime.export_worker import ExportWorker
 from vidstyle.utils import validate
 from vidstyle.utils.files import check_output_path
 
@@ -223,6 +224,7 @@ def run_live(options: LiveOptions) -> LiveStats:
     else:
         raw_source = opts.camera  # an already open source (CameraSource, FileSource, TestPatternSource ...)
     virtual_cam = None
+    export_worker: Optional[ExportWorker] = None
     try:
         info = raw_source.info
         fit = Fit(info.width, info.height, opts.size, opts.fit)
@@ -239,16 +241,34 @@ def run_live(options: LiveOptions) -> LiveStats:
             chosen = [temporal_model(model) for model in chosen]
         companions = registry_companions(chosen[0], temporal_only=opts.temporal == "trained") if len(chosen) == 1 else []
         untiled = {"tile": None} if fit.content[0] * fit.content[1] <= UNTILED_MAX_PIXELS else {}
+        if len(chosen) + len(companions) > 1 and _exports_graphs(opts):
+            export_worker = ExportWorker()  # ready by the time a second model loads
         cycle = ModelCycle(chosen, default_loader(opts.backend, opts.device, opts.threads,
-                                                {**untiled, "precision": opts.precision}), extra=companions,
-                           style=opts.style)
+                                                {**untiled, "precision": opts.precision}, export_worker),
+                           extra=companions, style=opts.style)
     except BaseException:
+        if export_worker is not None:
+            export_worker.close()
         if virtual_cam is not None:
             virtual_cam.close()
         raw_source.close()
         raise
     session = _Session(opts, source, fit, source_fps, cycle, virtual_cam, bool(companions))
-    return session.run()
+    try:
+        return session.run()
+    finally:
+        if export_worker is not None:
+            export_worker.close()
+
+
+def _exports_graphs(opts: LiveOptions) -> bool:
+    """Whether this session's models run as exported graphs (OpenVINO on the CPU), which a helper can export."""
+    from vidstyle.runtime import available_backends
+    from vidstyle.utils.device import resolve_device
+
+    device = resolve_device(opts.device)
+    backend = available_backends(device)[0] if opts.backend == "auto" else opts.backend
+    return device.type == "cpu" and backend == "openvino"
 
 
 class _Session:
