@@ -35,7 +35,7 @@ def one_session(models: list[str], width: int, height: int, fps: float, every: i
                                  on_frame=on_frame, threads=threads))
     return [{"model": s.label, "load_ms": s.load_ms, "key_to_style_ms": s.key_to_style_ms,
              "max_gap_ms": s.max_gap_ms, "median_gap_ms": statistics.median(s.gaps_ms) if s.gaps_ms else None}
-            for s in stats.completed_switches]
+            for s in stats.switches]
 
 
 def main() -> None:
@@ -59,6 +59,9 @@ def main() -> None:
     print("| switch to | load ms | key to style ms | longest gap ms (× interval) | median gap ms |")
     print("|---|---|---|---|---|")
     for r in rows:
+        if r["key_to_style_ms"] is None:  # the session ended first, or a later key moved on before the load ended
+            print(f"| {r['model']} | {r['load_ms']:.0f} | not shown | {r['max_gap_ms']:.0f} | |")
+            continue
         print(f"| {r['model']} | {r['load_ms']:.0f} | {r['key_to_style_ms']:.0f} | {r['max_gap_ms']:.0f} "
               f"({r['max_gap_ms'] / interval:.1f}) | {r['median_gap_ms']:.0f} |")
     gaps = [r["max_gap_ms"] for r in rows]
