@@ -54,6 +54,11 @@ StyleInput = Union[str, os.PathLike, np.ndarray]
 ProgressCallback = Callable[["FrameEvent"], None]
 
 
+# The temporal loss weight γ when a frame starts from the photo, and when it starts from a network's output.
+PHOTO_START_TEMPORAL_WEIGHT = 2e3
+NETWORK_START_TEMPORAL_WEIGHT = 5e2
+
+
 @dataclass
 class OptimizeOptions:
     """Settings of :func:`render_optimized_video`.
@@ -63,7 +68,10 @@ class OptimizeOptions:
         (it starts from the content, not from a warped neighbour), default 2 × steps.
     passes: number of sweeps (1 = forward only; 2 = forward then backward, ...).
     pass_steps: steps per frame in passes after the first (default steps // 2).
-    temporal_weight: γ, the weight of each temporal term (the loss is a mean over pixels in [0, 1]).
+    temporal_weight: γ, the weight of each temporal term (the loss is a mean over pixels in [0, 1]); None:
+        2e3, or 5e2 with ``init_model`` (each frame then starts stylized and steady, and a lower weight leaves
+        its few steps free for the style: at 640×360 and 6 steps a frame, 1.05× the style loss of per-frame
+        Gatys at 5e2 and 1.10× at 1e3, E_warp 0.04× either way; docs/benchmarks.md).
     long_term: the frame distances J held to, e.g. (1, 2, 4); () means short-term only, i.e. (1,).
     pass_blend: δ, how much of the warped neighbour seeds a frame in passes after the first.
     init_model: a feed-forward model (registry name or .safetensors path) whose output starts the first
@@ -85,7 +93,7 @@ class OptimizeOptions:
     first_frame_steps: int | None = None
     passes: int = 1
     pass_steps: int | None = None
-    temporal_weight: float = 2e3
+    temporal_weight: float | None = None
     long_term: tuple[int, ...] = ()
     pass_blend: float = 0.5
     init_model: str | None = None
@@ -112,6 +120,8 @@ class OptimizeOptions:
         self.long_term = tuple(sorted({int(j) for j in self.long_term}))
         if any(j < 1 for j in self.long_term):
             raise InputError(f"--long-term distances must be 1 or more, got {','.join(map(str, self.long_term))}")
+        if self.temporal_weight is None:
+            self.temporal_weight = NETWORK_START_TEMPORAL_WEIGHT if self.init_model else PHOTO_START_TEMPORAL_WEIGHT
         if self.temporal_weight < 0:
             raise InputError("--temporal-weight must be 0 or more")
         if not 0.0 <= self.pass_blend <= 1.0:
