@@ -56,7 +56,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=None, help="add-style's --size (training crop; default its own)")
     ap.add_argument("--photos", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "add_style")
-    args = ap.parse_args()
+    args, add_style_options = ap.parse_known_args()  # the rest (--lr, --style-weight, ...) goes to add-style
     media = media_root()
     data = args.data or media / "video" / "cockatoo.mp4"
     if not data.exists() or not (media / "content").is_dir():
@@ -71,7 +71,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "vidstyle", "add-style", str(painting), "--name", "generated_abstract",
                         "--data", str(data), "--model", args.model, "--minutes", str(args.minutes),
                         "--threads", str(args.threads), "--no-progress",
-                        *(["--size", str(args.size)] if args.size else [])], check=True, env=env)
+                        *(["--size", str(args.size)] if args.size else []), *add_style_options], check=True, env=env)
         print(f"add-style wall time: {time.perf_counter() - started:.0f} s (training budget {args.minutes:g} min)")
         # look.py finds paintings by name in the media folder: give it one with the generated painting added.
         styles = Path(home) / "media"

@@ -129,3 +129,18 @@ def test_a_retired_model_name_points_to_its_replacement(tmp_path, monkeypatch, c
     err = capfd.readouterr().err.strip()
     assert err == ("vidstyle: error: model 'old_painting-fast' was retired: use --model zoo --style old_painting "
                    "(see `vidstyle models list`)")
+
+
+@pytest.mark.parametrize("option,message", [
+    (["--style-weight", "0"], "--style-weight must be a positive number"),
+    (["--minutes", "-1"], "--minutes must be a positive number"),
+])
+def test_add_style_refuses_bad_settings_in_one_line(tmp_path, registry, capfd, option, message):
+    painting = save_image(synthetic_scene(64, 64, seed=3), tmp_path / "painting.png")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    save_image(synthetic_scene(64, 64, seed=4), photos / "p.png")
+    assert main(["add-style", str(painting), "--name", "mine", "--data", str(photos), "--model", "tiny-zoo",
+                 "--no-progress", *option]) == 2
+    err = capfd.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err

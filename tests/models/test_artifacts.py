@@ -38,7 +38,7 @@ def _shipped() -> list[str]:
 
 def _networks():
     cases = []
-    for arch in ("fast", "quality", "multistyle"):
+    for arch in ("fast", "quality", "multistyle", "multistyle-no-head"):
         cases.append(pytest.param(("untrained", arch, None), id=f"untrained-{arch}"))
     for name in _shipped():
         styles = (load_model(name).metadata.get("arch_params") or {}).get("styles")
@@ -53,7 +53,9 @@ def _get(case):
     kind, name, style = case
     if kind == "untrained":
         torch.manual_seed(0)
-        return build_network(name, styles=["a", "b"]) if name == "multistyle" else build_network(name)
+        if name.startswith("multistyle"):
+            return build_network("multistyle", styles=["a", "b"], head=0 if name.endswith("no-head") else 8)
+        return build_network(name)
     network = load_model(name).network
     if style is not None:
         mix = torch.zeros(len(network.styles))

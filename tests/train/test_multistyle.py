@@ -126,3 +126,36 @@ def test_per_style_teachers_make_one_network_of_many(tmp_path, paintings):
         _train(tmp_path, paintings, teacher=[red, blue, red], steps=1, overwrite=True)
     with pytest.raises(InputError, match="need --arch multistyle"):
         TrainConfig(style=folder / "dots.png", data=folder, out=tmp_path / "x.safetensors", teacher=[red, blue])
+
+
+def test_a_multistyle_teacher_teaches_a_lighter_network_every_painting_it_holds(tmp_path, paintings):
+    """--teacher ZOO: a lighter multistyle network (no full-resolution head) learns each painting from the
+    multistyle teacher's own row for it, and a single-style student learns its one painting's row."""
+    folder, photos = paintings
+    red = _colour_teacher(tmp_path / "red.safetensors", folder / "dots.png", (0.9, 0.1, 0.1))
+    blue = _colour_teacher(tmp_path / "blue.safetensors", folder / "waves.png", (0.1, 0.1, 0.9))
+    zoo = str(_train(tmp_path, paintings, teacher=[red, blue], distill_views=1, palette_weight=0.0, steps=60).path)
+    photo = synthetic_scene(40, 48, seed=7)
+
+    settings = dict(data=photos, size=32, batch=2, steps=60, warmup_steps=1, lr=1e-2, checkpoint_every=0,
+                    preview_every=0, progress=False, precision="fp32", palette_weight=0.0, distill_views=1,
+                    teacher=zoo)
+    lite = train(TrainConfig(style=folder, out=tmp_path / "lite.safetensors", arch="multistyle",
+                             arch_params={**TINY, "head": 0}, run_dir=tmp_path / "lite", **settings), log=lambda _: None)
+    network = load_model(lite.path).network
+    assert network.head == 0 and network.styles == ["dots", "waves"]
+    dots, waves = (_stylize(network, photo, s).mean(dim=(0, 2, 3)) for s in ("dots", "waves"))
+    assert dots[0] > dots[2] + 0.2 and waves[2] > waves[0] + 0.2
+
+    single = train(TrainConfig(style=folder / "waves.png", out=tmp_path / "waves.safetensors", arch="fast",
+                               arch_params={"channels": 12, "blocks": 1, "residual_output": False},
+                               run_dir=tmp_path / "single", **settings), log=lambda _: None)
+    with torch.no_grad():
+        colour = load_model(single.path).network(torch.from_numpy(photo).permute(2, 0, 1)[None].float() / 255)
+    assert colour.mean(dim=(0, 2, 3))[2] > colour.mean(dim=(0, 2, 3))[0] + 0.2
+
+    other = tmp_path / "other.png"
+    Image.fromarray(synthetic_style(64, 64, seed=99)).save(other)
+    with pytest.raises(InputError, match="not trained on other"):
+        train(TrainConfig(style=other, out=tmp_path / "x.safetensors", arch="fast", run_dir=tmp_path / "x",
+                          **{**settings, "steps": 1}), log=lambda _: None)

@@ -1,5 +1,6 @@
 """Network surgery on fast nets: widening keeps the function, the decoder move keeps the weights, block drops,
-the full-resolution head keeps the function and can learn, the head blur removes a period-2 pattern only."""
+the full-resolution head keeps the function and can learn, the head blur removes a period-2 pattern only; a
+multistyle net's head can go, keeping everything before it."""
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,8 @@ import torch
 from vidstyle.errors import InputError
 from vidstyle.models import build_network, full_arch_params, load_model, stored_arch_params
 from vidstyle.losses.look import periodic_peak_ratio
-from vidstyle.train.surgery import (drop_blocks, full_res_head, head_blur, output_change, project_first, resulting_params,
-                                   widen)
+from vidstyle.train.surgery import (drop_blocks, drop_head, full_res_head, head_blur, output_change, project_first,
+                                   resulting_params, widen)
 
 
 def _net(**params):
@@ -89,6 +90,23 @@ def test_head_blur_removes_learned_period_2_stripes_and_keeps_every_weight():
     assert grid_before > 8.0 > 1.0 > grid_after
     with pytest.raises(InputError, match="no head blur"):
         head_blur(blurred, new_params)
+
+
+def test_drop_head_keeps_every_style_row_and_the_body_of_a_multistyle_net():
+    torch.manual_seed(3)
+    params = full_arch_params("multistyle", styles=["a", "b", "c"], channels=16, blocks=2, mid=8, head=6)
+    net = build_network("multistyle", **params)
+    lite, new_params = drop_head(net, params)
+    assert new_params == {**params, "head": 0, "head_blur": True} == resulting_params("drop_head", params, {})
+    assert lite.styles == net.styles and lite.head == 0
+    old, new = net.state_dict(), lite.state_dict()
+    kept = [k for k in new if not k.startswith("decoder.3.")]
+    assert kept and all(torch.equal(new[k], old[k]) for k in kept)  # every row of every style included
+    assert any(k.startswith("decoder.1.") for k in kept) and any(k.startswith("residuals.") for k in kept)
+    y = lite(torch.rand(1, 3, 37, 50))
+    assert y.shape == (1, 3, 37, 50) and torch.isfinite(y).all()
+    with pytest.raises(InputError, match="head > 0"):
+        drop_head(lite, new_params)
 
 
 @pytest.mark.parametrize("call, message", [

@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=d.size, help=f"training crop size in pixels (default {d.size})")
     p.add_argument("--batch", type=int, default=d.batch, help=f"crops per step (default {d.batch})")
     p.add_argument("--lr", type=float, default=ADD_STYLE_LR, help=f"learning rate (default {ADD_STYLE_LR:g})")
+    p.add_argument("--style-weight", type=float, default=None,
+                   help="weight of the painting's texture against the photo's content (default: the model's own; "
+                        "higher gives bolder strokes and less of the photo)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="relearn a style of this name added before")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     add_style(AddStyleConfig(
         painting=args.painting, name=args.name, data=args.data, model=args.model, minutes=args.minutes,
-        size=args.size, batch=args.batch, lr=args.lr, threads=args.threads, overwrite=args.overwrite,
+        size=args.size, batch=args.batch, lr=args.lr, style_weight=args.style_weight, threads=args.threads,
+        overwrite=args.overwrite,
         progress=not args.no_progress,
     ))
     return 0

@@ -322,6 +322,9 @@ class MultiStyleNet(StrideMultiplePad):
     replaces the photo's (a residual output made keeping the photo's colours the easy way out; see
     docs/design.md). ``head_blur``: the binomial blur between the head's ReLU and its conv, so the shuffle
     cannot draw a period-2 grid (as :class:`FastNet`'s ``head_blur``).
+    ``head=0``: no full-resolution head; the shuffle draws RGB and the blur follows it (with ``head_blur``),
+    as :class:`FastNet`'s deblocking decoder. At 1280×720 the head is most of the time (docs/benchmarks.md),
+    so this is the 720p design.
 
     forward(x, mix): x (B, 3, H, W) RGB in [0, 1]; mix (B or 1, S) style weights (rows sum to 1), default
     the weights set by :meth:`set_mix` (style 0 at first). Returns (B, 3, H, W) RGB, nominally [0, 1].
@@ -346,12 +349,16 @@ class MultiStyleNet(StrideMultiplePad):
             ReflectConv(mid, channels, 3, stride=2), norm(channels), nn.ReLU(),
         )
         self.residuals = nn.Sequential(*[SeparableResidual(channels, norm) for _ in range(blocks)])
-        self.decoder = nn.Sequential(
-            ProjectUpsample(channels, mid), norm(mid), nn.ReLU(), ShuffleUpsample(mid, head), nn.ReLU(),
-            *([BinomialBlur(head)] if head_blur else []), ReflectConv(head, 3, 3),
-        )
+        if head > 0:
+            last = [ShuffleUpsample(mid, head), nn.ReLU(), *([BinomialBlur(head)] if head_blur else []),
+                    ReflectConv(head, 3, 3)]
+            rgb_bias = last[-1][1].bias
+        else:
+            last = [ShuffleUpsample(mid, 3), *([BinomialBlur(3)] if head_blur else [])]
+            rgb_bias = last[0].conv[1].bias
+        self.decoder = nn.Sequential(ProjectUpsample(channels, mid), norm(mid), nn.ReLU(), *last)
         with torch.no_grad():  # start at mid-grey rather than black
-            self.decoder[-1][1].bias.fill_(0.5)
+            rgb_bias.fill_(0.5)
         self.conditional_norms = [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm)]
         initial = torch.zeros(1, n)
         initial[0, 0] = 1.0

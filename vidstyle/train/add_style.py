@@ -35,7 +35,8 @@ class AddStyleConfig:
     the pictures scaled to ``photo_side`` on their short side (128 of 160: crops as large as the pictures
     allow; 64-px crops fit about 4x the steps in 5 minutes but scored worse, benchmarks/add_style.py).
     The content and style weights and layers are the base model's own (its metadata), so the new style is
-    balanced like the shipped ones; ``palette_weight`` is add-style's own (ADD_STYLE_PALETTE_WEIGHT).
+    balanced like the shipped ones; ``style_weight``, when given, replaces the base's (higher: bolder strokes,
+    less of the photo); ``palette_weight`` is add-style's own (ADD_STYLE_PALETTE_WEIGHT).
     styles_root: where style files go (default: the user models folder).
     """
 
@@ -49,6 +50,7 @@ class AddStyleConfig:
     batch: int = 4
     lr: float = ADD_STYLE_LR
     palette_weight: float = ADD_STYLE_PALETTE_WEIGHT
+    style_weight: Optional[float] = None
     threads: Optional[int] = None
     overwrite: bool = False
     styles_root: Optional[Path] = None
@@ -67,6 +69,8 @@ def add_style(config: AddStyleConfig, log: Callable[[str], None] = print) -> Pat
         raise InputError(f"training data not found: {c.data} (give a folder of photos or a video file)")
     if not (c.minutes > 0):
         raise InputError(f"--minutes must be a positive number, got {c.minutes}")
+    if c.style_weight is not None and not (c.style_weight > 0):
+        raise InputError(f"--style-weight must be a positive number, got {c.style_weight}")
     model_path = find_model(c.model)
     meta = read_metadata(model_path)
     if meta["architecture"] != "multistyle":
@@ -84,7 +88,7 @@ def add_style(config: AddStyleConfig, log: Callable[[str], None] = print) -> Pat
             size=c.size, photo_side=c.photo_side, batch=c.batch, lr=c.lr, warmup_steps=10,
             style_size=int(base.get("style_size", 512)),
             content_weight=float(base.get("content_weight", 1.0)),
-            style_weight=float(base.get("style_weight", 2.0)),
+            style_weight=c.style_weight or float(base.get("style_weight", 2.0)),
             palette_weight=c.palette_weight,
             style_reference=meta.get("style_reference"),
             style_layers=tuple(base.get("style_layers") or TrainConfig.style_layers),

@@ -20,7 +20,7 @@ MIN_TRAIN_SIZE = 32
 # network's, gradients): ~2 KB measured at --size 256 --batch 4 on the CPU, with some margin.
 TRAIN_BYTES_PER_PIXEL = 2560
 # Bounds of integer --arch-param values (others: 0-1024); beyond them a network is never trainable here.
-ARCH_INT_LIMITS = {"channels": (1, 512), "mid": (1, 512), "head": (1, 64), "head_channels": (0, 64), "blocks": (0, 64),
+ARCH_INT_LIMITS = {"channels": (1, 512), "mid": (1, 512), "head": (0, 64), "head_channels": (0, 64), "blocks": (0, 64),
                    "residual_blocks": (0, 64)}
 
 

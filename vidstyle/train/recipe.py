@@ -23,7 +23,7 @@ A recipe is a TOML file (the shipped ones are ``models/recipes/NAME.toml``)::
     [[stage]]                           # network surgery (vidstyle.train.surgery) instead of training
     name = "wide"
     kind = "tool"
-    tool = "widen"                      # widen | project_first | drop_blocks | full_res_head | head_blur
+    tool = "widen"                      # widen | project_first | drop_blocks | full_res_head | head_blur | drop_head
     source = "stage:continue"
     channels = 64
 
@@ -57,7 +57,7 @@ from vidstyle.models import full_arch_params, read_metadata, save_model, stored_
 from vidstyle.models.files import check_model_output, load_model_file
 from vidstyle.models.registry import find_model, load_model, package_models_dir
 from vidstyle.train.config import OPTIMISATION_TEACHERS, TrainConfig
-from vidstyle.train.surgery import SURGERIES, resulting_params
+from vidstyle.train.surgery import SURGERIES, TOOL_ARCHITECTURES, resulting_params
 from vidstyle.train.trainer import TeacherFactory, train
 
 MEDIA_ENV = "VIDSTYLE_MEDIA"
@@ -577,10 +577,11 @@ def _run_tool(item: PlannedStage) -> None:
     stage = item.stage
     source = load_model(item.inputs[stage.source])
     meta = dict(source.metadata)
-    if meta["architecture"] != "fast":
-        raise InputError(f"stage {item.label}: {stage.tool} works on fast networks; {stage.source} is "
+    arch = TOOL_ARCHITECTURES.get(stage.tool, "fast")
+    if meta["architecture"] != arch:
+        raise InputError(f"stage {item.label}: {stage.tool} works on {arch} networks; {stage.source} is "
                          f"{meta['architecture']}")
-    params = stored_arch_params("fast", meta["arch_params"])
+    params = stored_arch_params(arch, meta["arch_params"])
     network, params = SURGERIES[stage.tool](source.network, params, **stage.settings)
     meta.update(arch_params=params, recipe_tool={"tool": stage.tool, **stage.settings},
                 converted_from=f"{source.name}, {stage.tool}" + "".join(f" {k}={v}" for k, v in stage.settings.items()))

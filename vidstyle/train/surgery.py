@@ -1,4 +1,4 @@
-"""Network surgery on trained ``fast`` nets: a new architecture that starts from the old weights, for fine-tuning.
+"""Network surgery on trained nets: a new architecture that starts from the old weights, for fine-tuning.
 
 Each operation takes a trained network and its constructor parameters and returns a new network and its
 parameters; nothing is read from or written to disk here (recipes run them as ``kind = "tool"`` stages).
@@ -8,6 +8,9 @@ parameters; nothing is read from or written to disk here (recipes run them as ``
 - :func:`drop_blocks`: fewer residual blocks, a perturbation of the same function.
 - :func:`full_res_head`: a full-resolution head in place of the deblocking blur, nearly the same function.
 - :func:`head_blur`: the binomial blur inside a full-resolution head (no period-2 grid), a fine-tune's start.
+- :func:`drop_head`: a multistyle net without its full-resolution head (the 720p design), a distillation's start.
+
+All but :func:`drop_head` work on ``fast`` nets; it works on ``multistyle`` ones (``TOOL_ARCHITECTURES``).
 """
 from __future__ import annotations
 
@@ -168,6 +171,24 @@ def head_blur(network: nn.Module, params: dict[str, Any]) -> tuple[nn.Module, di
     return new, params
 
 
+def drop_head(network: nn.Module, params: dict[str, Any], seed: int = 0) -> tuple[nn.Module, dict[str, Any]]:
+    """``network`` (a multistyle net with a full-resolution head) without the head: the pixel shuffle draws RGB
+    and the binomial blur follows it (``head=0``). Encoder, residual blocks, the first upsampling stage and every
+    style's normalisation rows keep their weights; the new shuffle starts from fresh ICNR filters (``seed``),
+    so the output changes and a distillation from the headed net teaches it back. Raises InputError for a
+    network without a head."""
+    if not params.get("styles") or not params.get("head"):
+        raise InputError("drop_head works on a multistyle net with a full-resolution head (head > 0)")
+    params = {**params, "head": 0, "head_blur": True}
+    torch.manual_seed(seed)
+    new = build_network("multistyle", **params)
+    kept = {k: v for k, v in network.state_dict().items() if not k.startswith(("decoder.3.", "decoder.4.",
+                                                                              "decoder.5.", "decoder.6."))}
+    missing, unexpected = new.load_state_dict(kept, strict=False)
+    assert not unexpected and all(k.startswith("decoder.3.") for k in missing), (missing, unexpected)
+    return new, params
+
+
 # Recipe tool name -> operation; options are the keyword arguments after (network, params).
 SURGERIES: dict[str, Callable[..., tuple[nn.Module, dict[str, Any]]]] = {
     "widen": widen,
@@ -175,7 +196,10 @@ SURGERIES: dict[str, Callable[..., tuple[nn.Module, dict[str, Any]]]] = {
     "drop_blocks": drop_blocks,
     "full_res_head": full_res_head,
     "head_blur": head_blur,
+    "drop_head": drop_head,
 }
+# The architecture each tool works on (the rest: fast).
+TOOL_ARCHITECTURES: dict[str, str] = {"drop_head": "multistyle"}
 
 
 def resulting_params(tool: str, params: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
@@ -191,4 +215,6 @@ def resulting_params(tool: str, params: dict[str, Any], options: dict[str, Any])
         params.update(head_channels=options.get("channels", 8), deblock=False)
     elif tool == "head_blur":
         params["head_blur"] = True
+    elif tool == "drop_head":
+        params.update(head=0, head_blur=True)
     return params

@@ -25,7 +25,8 @@ import torch.nn.functional as F
 from vidstyle.errors import InputError, ModelError, OutputError
 from vidstyle.losses import VGG19Features, content_loss, gram_matrix, grid_loss, style_loss, temporal_loss, tv_loss
 from vidstyle.losses.functional import palette_loss, rgb_to_lab, sorted_projections
-from vidstyle.models import build_network, find_model, full_arch_params, load_model, save_model, stored_arch_params
+from vidstyle.models import (build_network, find_model, full_arch_params, load_model, read_metadata, save_model,
+                             stored_arch_params)
 from vidstyle.runtime.precision import autocast_dtype
 from vidstyle.train.config import OPTIMISATION_TEACHERS, TrainConfig
 from vidstyle.train.data import PhotoCrops, style_images, style_names, to_numpy_image
@@ -214,6 +215,9 @@ class Trainer:
                                  "(the vidstyle command does)")
             painter = self.teacher_factories[c.teacher](self.style_paths[0], c, self.device)
             self.teacher, identity = painter, painter.identity
+        elif read_metadata(find_model(c.teacher)).get("architecture") == "multistyle":
+            self.teacher, identity = self._multistyle_teacher(c.teacher)
+            self.teacher_targets = len(self.style_paths)
         else:
             teacher = load_model(c.teacher, self.device)
             teacher_sha = teacher.metadata.get("style_image_sha256")
@@ -266,6 +270,29 @@ class Trainer:
             return torch.cat([network(photo).float() for network in networks], dim=1)
 
         identity = hashlib.sha256("".join(file_sha256(find_model(by_sha[sha][0])) for sha in shas).encode()).hexdigest()
+        return teach, identity
+
+    def _multistyle_teacher(self, name: str) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
+        """A multistyle model teaching the run's paintings (all of them among its styles, matched by file hash):
+        a lighter multistyle student learns every painting from one file, a single-style student its own.
+
+        Returns the teacher: (1, 3, H, W) photo in [0, 1] -> (1, 3·S, H, W), S = the run's style images, and an
+        identity for the view cache."""
+        model = load_model(name, self.device)
+        rows = {s["image_sha256"]: i for i, s in enumerate(model.metadata.get("styles") or []) if s.get("image_sha256")}
+        shas = [file_sha256(p) for p in self.style_paths]
+        missing = [p.stem for p, sha in zip(self.style_paths, shas) if sha not in rows]
+        if missing:
+            raise InputError(f"--teacher {name} was not trained on {', '.join(missing)}")
+        network = model.network
+        if self.device.type == "cpu":
+            network.to(memory_format=torch.channels_last)
+        mixes = torch.eye(len(network.styles), device=self.device)[[rows[sha] for sha in shas]]
+
+        def teach(photo: torch.Tensor) -> torch.Tensor:
+            return torch.cat([network(photo, mix[None]).float() for mix in mixes], dim=1)
+
+        identity = hashlib.sha256((file_sha256(find_model(name)) + "".join(shas)).encode()).hexdigest()
         return teach, identity
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
