@@ -129,6 +129,10 @@ def test_a_retired_model_name_points_to_its_replacement(tmp_path, monkeypatch, c
     err = capfd.readouterr().err.strip()
     assert err == ("vidstyle: error: model 'old_painting-fast' was retired: use --model zoo --style old_painting "
                    "(see `vidstyle models list`)")
+    # The shipped light stylizations that gave way to their -painted nets.
+    assert main(["stylize", str(photo), str(tmp_path / "out.png"), "--model", "mosaic-fast"]) == 2
+    assert "'mosaic-fast' was retired: use mosaic-fast-painted" in capfd.readouterr().err
+    assert not (tmp_path / "out.png").exists()
 
 
 @pytest.mark.parametrize("option,message", [

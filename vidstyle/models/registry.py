@@ -26,7 +26,13 @@ SUFFIX = ".safetensors"
 # Model names that are no longer shipped -> the options that replace them (e.g. "starry_night-fast":
 # "--model zoo --style starry_night"). Used only when no file of that name is found, so a user with an
 # old file keeps it working and a user without one gets a one-line pointer instead of "no model named".
-RETIRED_MODELS: dict[str, str] = {}
+RETIRED_MODELS: dict[str, str] = {
+    # Light stylizations that kept the photo's colours (docs/benchmarks.md, look table): their -painted nets
+    # look like the paintings at the same speed.
+    "mosaic-fast": "mosaic-fast-painted",
+    "the_scream-fast": "the_scream-fast-painted",
+    "great_wave-fast": "great_wave-fast-painted",
+}
 
 
 def package_models_dir() -> Path:

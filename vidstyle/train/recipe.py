@@ -3,7 +3,7 @@
 A recipe is a TOML file (the shipped ones are ``models/recipes/NAME.toml``)::
 
     [model]
-    name = "great_wave-fast"            # the model it makes: models/NAME.safetensors by default
+    name = "great_wave-fast-painted"    # the model it makes: models/NAME.safetensors by default
     description = "..."
 
     [defaults]                          # optional: settings every training stage gets unless it sets them
