@@ -12,8 +12,10 @@ from vidstyle.pipeline.modes import LIVE_TEMPORAL_MODES
 
 # Above this share of camera frames skipped as stale, the summary suggests a lighter model or a smaller size.
 SLOW_MODEL_SKIP_SHARE = 0.1
-# The zoo's lightest net, suggested then (it keeps a 720p camera's pace on 2 cores).
-LIGHTEST_MODEL = "starry_night-fast-lite"
+# The lighter net suggested then: the same paintings at a 720p camera's pace on 2 cores. A multistyle user
+# keeps every painting with its lite twin; anyone else is pointed at the lite Starry Night that looks painted.
+LIGHTER_MODELS = {"zoo": "zoo-lite"}
+LIGHTEST_MODEL = "starry_night-fast-painted-lite"
 KEYS_HELP = ("keys: n/p next/previous model (or style of a multi-style model), b blend the style with the next one, "
              ", . move that blend, [ ] strength, s split view, space pause, r record, c snapshot, q/Esc quit")
 
@@ -132,14 +134,16 @@ def slow_model_hint(stats, models: Sequence[str] = ()) -> str | None:
     stats: a :class:`~vidstyle.pipeline.live.LiveStats`; "could not keep up" means more than
     ``SLOW_MODEL_SKIP_SHARE`` of the captured frames were skipped as stale (a few skips at start-up are normal;
     frames missed while paused or while a model loaded do not count).
-    models: the ``--model`` names or paths; LIGHTEST_MODEL (or its variants) is only suggested to someone not
-        already using it.
+    models: the ``--model`` names or paths; the lighter twin of a model in LIGHTER_MODELS, else LIGHTEST_MODEL,
+        is suggested to someone not already using a lite model.
     """
     if stats.frames_captured - stats.frames_missed < 30 or stats.skip_share <= SLOW_MODEL_SKIP_SHARE:
         return None
     share = 100.0 * stats.skip_share
-    using_lightest = any(Path(str(m)).stem.startswith(LIGHTEST_MODEL) for m in models)
-    lighter = "" if using_lightest else f" or a lighter model (e.g. {LIGHTEST_MODEL})"
+    names = [Path(str(m)).stem for m in models]
+    using_lite = any("-lite" in name for name in names)
+    suggestion = next((LIGHTER_MODELS[n] for n in names if n in LIGHTER_MODELS), LIGHTEST_MODEL)
+    lighter = "" if using_lite else f" or a lighter model (e.g. {suggestion})"
     return (f"live: the model ({stats.model_ms_median:.0f} ms/frame) could not keep up with the camera and "
             f"{share:.0f}% of its frames were skipped; a smaller --size{lighter} keeps the camera's frame rate, "
             f"and so does leaving the CPU to this program")
