@@ -356,3 +356,35 @@ steps = 2
     path.write_text(text.replace('["stage:base", "stage:tune"]', '["stage:base", "stage:later"]'))
     with pytest.raises(InputError, match="does not come before it"):
         load_recipe(path)
+
+
+def test_a_tool_on_a_finished_model_keeps_that_models_runs_under_its_name(tmp_path, media, monkeypatch):
+    """A recipe that starts from another model with a tool stage: the source's own last run is recorded under
+    the source's name, not under the tool's output file."""
+    models = tmp_path / "models"
+    models.mkdir()
+    base = models / "tiny.safetensors"
+    run_recipe(load_recipe(_write(tmp_path)), RecipeOptions(media=media, run_dir=tmp_path / "runs", out=base,
+                                                            progress=False), log=lambda _: None)
+    monkeypatch.setenv("VIDSTYLE_MODELS", str(models))
+    follow_up = tmp_path / "recipes" / "wider.toml"
+    follow_up.write_text(TINY.split("[[stage]]")[0].replace('name = "tiny"', 'name = "wider"') + """
+[[stage]]
+name = "wide"
+kind = "tool"
+tool = "widen"
+source = "model:tiny"
+channels = 16
+
+[[stage]]
+name = "tune"
+init = "stage:wide"
+steps = 1
+lr = 1e-3
+""")
+    out = models / "wider.safetensors"
+    run_recipe(load_recipe(follow_up), RecipeOptions(media=media, run_dir=tmp_path / "runs2", out=out,
+                                                     progress=False), log=lambda _: None)
+    meta = load_model(out).metadata
+    assert [h["model"] for h in meta["history"]] == ["tiny/base", "tiny"]
+    assert [h["steps"] for h in meta["history"]] == [3, 2] and meta["total_steps"] == 6

@@ -58,7 +58,7 @@ from vidstyle.models.files import check_model_output, load_model_file
 from vidstyle.models.registry import find_model, load_model, package_models_dir
 from vidstyle.train.config import OPTIMISATION_TEACHERS, TrainConfig
 from vidstyle.train.surgery import SURGERIES, TOOL_ARCHITECTURES, resulting_params
-from vidstyle.train.trainer import TeacherFactory, train
+from vidstyle.train.trainer import TeacherFactory, train, training_history
 
 MEDIA_ENV = "VIDSTYLE_MEDIA"
 MEDIA_PREFIX = "media:"
@@ -583,6 +583,8 @@ def _run_tool(item: PlannedStage) -> None:
                          f"{meta['architecture']}")
     params = stored_arch_params(arch, meta["arch_params"])
     network, params = SURGERIES[stage.tool](source.network, params, **stage.settings)
+    # No run made this network: the source's last run joins the history under the source's name.
+    meta.update(history=training_history(meta, source.name), steps=0, train_wall_time_s=0.0)
     meta.update(arch_params=params, recipe_tool={"tool": stage.tool, **stage.settings},
                 converted_from=f"{source.name}, {stage.tool}" + "".join(f" {k}={v}" for k, v in stage.settings.items()))
     meta.pop("interrupted", None)

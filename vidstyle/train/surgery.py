@@ -21,6 +21,7 @@ import torch.nn as nn
 
 from vidstyle.errors import InputError
 from vidstyle.models import build_network
+from vidstyle.models.networks import ShuffleUpsample
 
 # The probe image the output change is measured on: (1, 3, 96, 128), values in [0, 1].
 _PROBE_SHAPE = (1, 3, 96, 128)
@@ -182,10 +183,11 @@ def drop_head(network: nn.Module, params: dict[str, Any], seed: int = 0) -> tupl
     params = {**params, "head": 0, "head_blur": True}
     torch.manual_seed(seed)
     new = build_network("multistyle", **params)
-    kept = {k: v for k, v in network.state_dict().items() if not k.startswith(("decoder.3.", "decoder.4.",
-                                                                              "decoder.5.", "decoder.6."))}
-    missing, unexpected = new.load_state_dict(kept, strict=False)
-    assert not unexpected and all(k.startswith("decoder.3.") for k in missing), (missing, unexpected)
+    # The head starts at the decoder's pixel shuffle: every weight before it keeps its place.
+    head_at = next(i for i, m in enumerate(network.decoder) if isinstance(m, ShuffleUpsample))
+    kept = {k: v for k, v in network.state_dict().items()
+            if not (k.startswith("decoder.") and int(k.split(".")[1]) >= head_at)}
+    new.load_state_dict(kept, strict=False)
     return new, params
 
 

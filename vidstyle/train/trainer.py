@@ -51,8 +51,11 @@ class TrainResult:
 
 
 def training_history(metadata: dict, name: str) -> list[dict]:
-    """The runs that produced a model, oldest first: its own ``history`` plus the model's last run."""
+    """The runs that produced a model, oldest first: its own ``history`` plus the model's last run (none for a
+    model no run produced, such as a recipe tool's output, which keeps its source's runs in ``history``)."""
     history = list(metadata.get("history", []))
+    if not metadata.get("steps"):
+        return history
     training = metadata.get("training", {})
     history.append({
         "model": name,
