@@ -187,7 +187,10 @@ def drop_head(network: nn.Module, params: dict[str, Any], seed: int = 0) -> tupl
     head_at = next(i for i, m in enumerate(network.decoder) if isinstance(m, ShuffleUpsample))
     kept = {k: v for k, v in network.state_dict().items()
             if not (k.startswith("decoder.") and int(k.split(".")[1]) >= head_at)}
-    new.load_state_dict(kept, strict=False)
+    missing, unexpected = new.load_state_dict(kept, strict=False)
+    if unexpected or not all(k.startswith("decoder.") and int(k.split(".")[1]) >= head_at for k in missing):
+        raise InputError(f"drop_head: the network's body does not match a head-less multistyle net "
+                         f"(not kept: {unexpected[:3]}, not filled: {missing[:3]})")
     return new, params
 
 
