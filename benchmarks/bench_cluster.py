@@ -147,7 +147,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clip", default="car-detection.mp4", help="a clip of the media folder, a path, or 'synthetic'")
     p.add_argument("--end", type=float, default=4.0, help="render the first END seconds")
-    p.add_argument("--model", default="starry_night-fast")
+    p.add_argument("--model", default="starry_night-fast-painted")
     p.add_argument("--style", default=None, help="style image of optimize (default: the media folder's starry_night)")
     p.add_argument("--modes", default="optimize,none", help="--temporal modes of the scaling part ('' skips it)")
     p.add_argument("--long-side", type=int, default=None, help="render size of the network modes")

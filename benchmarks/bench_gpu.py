@@ -204,7 +204,7 @@ def bench_video(name: str, device: torch.device, args) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default="starry_night-quality,starry_night-fast")
+    p.add_argument("--models", default="starry_night-quality,starry_night-fast-painted")
     p.add_argument("--device", default="cuda")
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
@@ -215,7 +215,7 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=5, help="timed runs per row (median reported)")
     p.add_argument("--no-cuda-graph", dest="cuda_graph", action="store_false")
     p.add_argument("--compile", default="", help="comma-separated models to also time under torch.compile")
-    p.add_argument("--video-models", default="starry_night-quality,starry_night-fast")
+    p.add_argument("--video-models", default="starry_night-quality,starry_night-fast-painted")
     p.add_argument("--video-frames", type=int, default=240)
     p.add_argument("--video-fps", type=float, default=24.0)
     p.add_argument("--preset", default=None, help="x264 preset for the end-to-end rows (default: vidstyle's)")

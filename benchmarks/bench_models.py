@@ -6,7 +6,7 @@
    noise hits both alike. Target: >= 3x.
 2. fast model: every backend and precision. Target: >= 60 fps (<= 16.7 ms).
 
-Uses the zoo models (starry_night-quality / -fast or --quality/--fast names) when present, else
+Uses the zoo models (starry_night-quality / starry_night-fast-painted or --quality/--fast names) when present, else
 untrained networks of the same architecture (speed does not depend on weight values; the output
 differences reported then are for random weights).
 
@@ -34,7 +34,8 @@ def pick_model(name: str | None, arch: str):
     from vidstyle.errors import ModelError
     from vidstyle.models import build_network, load_model
 
-    candidates = [name] if name else [f"starry_night-{arch}", f"udnie-{arch}", f"candy-{arch}", f"mosaic-{arch}"]
+    zoo = {"fast": ["starry_night-fast-painted"], "quality": ["starry_night-quality", "mosaic-quality"]}
+    candidates = [name] if name else zoo.get(arch, [])
     for candidate in candidates:
         try:
             loaded = load_model(candidate)

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_pipeline.py                 # everything (a few minutes on 2 cores)
     python benchmarks/bench_pipeline.py --only trivial  # trivial | efficiency | live | media
-    python benchmarks/bench_pipeline.py --model starry_night-fast --runs 5 --json out.json
+    python benchmarks/bench_pipeline.py --model starry_night-fast-painted --runs 5 --json out.json
 
 trivial     file pipeline fps with an identity stylizer at 640x480 and 1920x1080: the decode +
             encode + threading cost alone (synthetic clips written here, h264 at the default preset).

@@ -4,7 +4,7 @@ Splits the warping error of Lai et al. 2018 (as in ``vidstyle eval-temporal``) b
 that move less than --still-px pixels between frames (background, sensor noise) and the rest (hands, cars).
 Reports per model the mean E_warp, each part's mean squared error and each part's share of the total.
 
-    .venv/bin/python benchmarks/flicker_regions.py asl-book.mkv starry_night-fast starry_night-fast-temporal \
+    .venv/bin/python benchmarks/flicker_regions.py asl-book.mkv starry_night-fast-painted starry_night-fast-painted-temporal \
         [--frames 48] [--long-side 320]
 
 Media: $VIDSTYLE_MEDIA or ../shared/media next to the repository (the clip is looked up in its video/ folder).

@@ -34,6 +34,6 @@ step() {  # name seconds command...
 }
 step cuda-tests 120 python3 -m pytest -q -p no:cacheprovider tests/runtime/test_cuda.py
 step variants 240 python3 benchmarks/experiments/gpu_variants.py --json "$OUT_DIR/variants.json" --autotune ""
-step bench 200 python3 benchmarks/bench_gpu.py --models starry_night-quality,starry_night-fast --batches 8 --precisions fp16 \
-    --no-cuda-graph --compile starry_night-quality,starry_night-fast --video-models starry_night-quality \
+step bench 200 python3 benchmarks/bench_gpu.py --models starry_night-quality,starry_night-fast-painted --batches 8 --precisions fp16 \
+    --no-cuda-graph --compile starry_night-quality,starry_night-fast-painted --video-models starry_night-quality \
     --video-frames 240 --json "$OUT_DIR/bench.json"

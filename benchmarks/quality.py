@@ -170,7 +170,7 @@ def main() -> int:
         ms = f"{r['torch_ms_per_image']:.0f}" if "torch_ms_per_image" in r else ""
         print(f"| {name} | {r['arch']} | {r.get('steps', '')} | {r['style_loss']:.4g} | {r['content_loss']:.4g} | {ms} |")
     for style in outputs:
-        q, f = results.get(f"{style}-quality"), results.get(f"{style}-fast")
+        q, f = results.get(f"{style}-quality"), results.get(f"{style}-fast-painted")
         if q and f:
             print(f"{style}: fast/quality style loss ×{f['style_loss'] / q['style_loss']:.2f}, "
                   f"content loss ×{f['content_loss'] / q['content_loss']:.2f} (goal ≤ 1.2 each)")

@@ -21,7 +21,9 @@ from vidstyle.train.data import PhotoCrops
 from vidstyle.train.motion import inside, move, random_flow
 
 MEDIA = media_root()
-DEFAULT = ["starry_night-fast", "starry_night-fast-temporal", "starry_night-quality", "starry_night-quality-temporal"]
+DEFAULT = [
+    "starry_night-fast-painted", "starry_night-fast-painted-temporal", "starry_night-quality", "starry_night-quality-temporal",
+]
 
 
 def main() -> int:

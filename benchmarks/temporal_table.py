@@ -1,8 +1,8 @@
 """Temporal-consistency table: E_warp and style loss for --temporal none / smooth / trained / optimize.
 
 For each clip in ../shared/media/video, the first --frames frames at --long-side pixels are stylized with
-the zoo model ``STYLE-fast`` frame by frame (none), the same followed by the FlowStabilizer (smooth), and
-the temporally trained ``STYLE-fast-temporal`` (trained, when that model exists). Each is scored with
+the zoo model ``STYLE-fast-painted`` frame by frame (none), the same followed by the FlowStabilizer (smooth),
+and the temporally trained ``STYLE-fast-painted-temporal`` (trained, when that model exists). Each is scored with
 :func:`vidstyle.temporal.evaluate.evaluate_frames`: E_warp (Lai et al. 2018; DIS medium flow on the
 originals) and the relative Gatys style loss against the style image (VGG19), plus the content loss.
 Frames are scored as they leave the stylizer (before video encoding).
@@ -82,7 +82,7 @@ def load_stylizer(name: str, threads: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--style", default="starry_night", help="zoo style name (models STYLE-fast, STYLE-fast-temporal)")
+    parser.add_argument("--style", default="starry_night", help="zoo style name (models STYLE-fast-painted, STYLE-fast-painted-temporal)")
     parser.add_argument("--clips", default=",".join(CLIPS))
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--long-side", type=int, default=320)
@@ -101,8 +101,8 @@ def main() -> None:
                         help="steps of the per-frame Gatys baseline (default: --optimize-steps)")
     parser.add_argument("--optimize-long-term", default="", help="e.g. 1,2,4")
     parser.add_argument("--no-gatys-baseline", action="store_true", help="skip the per-frame Gatys baseline")
-    parser.add_argument("--model", help="model for none/smooth (default STYLE-fast)")
-    parser.add_argument("--temporal-model", help="model for trained (default STYLE-fast-temporal)")
+    parser.add_argument("--model", help="model for none/smooth (default STYLE-fast-painted)")
+    parser.add_argument("--temporal-model", help="model for trained (default STYLE-fast-painted-temporal)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -119,8 +119,8 @@ def main() -> None:
     result: dict = {"settings": vars(args), "load_before": os.getloadavg()[0], "rows": []}
     print(f"load average {result['load_before']:.1f}; style {style_path.name}")
 
-    none_model = load_stylizer(args.model or f"{args.style}-fast", args.threads)
-    trained_model = load_stylizer(args.temporal_model or f"{args.style}-fast-temporal", args.threads)
+    none_model = load_stylizer(args.model or f"{args.style}-fast-painted", args.threads)
+    trained_model = load_stylizer(args.temporal_model or f"{args.style}-fast-painted-temporal", args.threads)
     if none_model is None:
         print("the zoo model is missing: only the optimize cut against per-frame Gatys is measured")
         args.clips = ""

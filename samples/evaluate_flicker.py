@@ -41,7 +41,7 @@ def main() -> int:
     original = vidstyle.stylize_video(src, "original.mp4", model=unchanged, **cut).output
     errors = {}
     for temporal in ("none", "smooth"):
-        out = vidstyle.stylize_video(src, f"flicker-{temporal}.mp4", model="starry_night-fast-lite",
+        out = vidstyle.stylize_video(src, f"flicker-{temporal}.mp4", model="starry_night-fast-painted-lite",
                                      temporal=temporal, **cut).output
         result = evaluate_temporal(original, out, loss_every=1000)  # loss_every: VGG19 losses rarely (slow)
         errors[temporal] = result["warping_error"]

@@ -53,7 +53,7 @@ def main() -> int:
     sink = ContactSheet(every=fps // 2)
     stats = run_live(LiveOptions(
         camera=camera,
-        models=["starry_night-fast-lite"],
+        models=["starry_night-fast-painted-lite"],
         display=False,                     # no window: every frame goes to on_frame only
         frames=int(args.seconds * fps),
         on_frame=sink,

@@ -30,7 +30,7 @@ def main() -> int:
 
     result = vidstyle.stylize_video(
         src, dst,
-        model="starry_night-fast-lite",  # a registry name (`vidstyle models list`) or a .safetensors path
+        model="starry_night-fast-painted-lite",  # a registry name (`vidstyle models list`) or a .safetensors path
         long_side=320,                   # process at 320 px on the long side (None: the input's size)
         end=2.0,                         # only the first two seconds
         strength=0.9,                    # 1.0 full style ... 0.0 the original

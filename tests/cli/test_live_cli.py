@@ -304,10 +304,10 @@ def test_summary_suggests_a_lighter_model_only_when_frames_were_skipped():
     falling_behind = LiveStats(frames_shown=160, frames_captured=240, frames_dropped=80, model_ms=[45.0])
     too_short_to_tell = LiveStats(frames_shown=5, frames_captured=10, frames_dropped=5, model_ms=[45.0])
     assert slow_model_hint(keeping_up) is None and slow_model_hint(too_short_to_tell) is None
-    hint = slow_model_hint(falling_behind, ["starry_night-fast"])
+    hint = slow_model_hint(falling_behind, ["starry_night-fast-painted"])
     assert "45 ms/frame" in hint and "33%" in hint and "--size" in hint and "starry_night-fast-painted-lite" in hint
     assert "e.g. zoo-lite" in slow_model_hint(falling_behind, ["zoo"])  # the same paintings, lighter
-    for lite in ("starry_night-fast-lite", "starry_night-fast-painted-lite", "zoo-lite"):
+    for lite in ("starry_night-fast-painted-lite", "zoo-lite", "my_painting-fast-lite"):
         assert "lighter model" not in slow_model_hint(falling_behind, [lite])
 
 

@@ -135,6 +135,34 @@ def test_a_retired_model_name_points_to_its_replacement(tmp_path, monkeypatch, c
     assert not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.parametrize("name,replacement", [
+    ("starry_night-fast", "starry_night-fast-painted"),
+    ("starry_night-fast-lite", "starry_night-fast-painted-lite"),
+    ("starry_night-fast-temporal", "starry_night-fast-painted-temporal"),
+    ("starry_night-fast-lite-temporal", "starry_night-fast-painted-lite with --temporal smooth"),
+])
+def test_the_retired_starry_night_fast_nets_point_to_the_painted_ones(name, replacement, tmp_path, monkeypatch,
+                                                                      capfd):
+    import shutil
+
+    from vidstyle.models import find_model
+
+    monkeypatch.delenv("VIDSTYLE_MODELS", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    photo = save_image(synthetic_scene(40, 40), tmp_path / "photo.png")
+    assert main(["stylize", str(photo), str(tmp_path / "out.png"), "--model", name]) == 2
+    err = capfd.readouterr().err.strip()
+    assert err == f"vidstyle: error: model {name!r} was retired: use {replacement} (see `vidstyle models list`)"
+    assert not (tmp_path / "out.png").exists()
+    shipped = find_model(replacement.split()[0])  # the replacement ships
+    # A user who kept the old file under that name still gets it.
+    own = tmp_path / "mine" / f"{name}.safetensors"
+    own.parent.mkdir()
+    shutil.copyfile(shipped, own)
+    monkeypatch.setenv("VIDSTYLE_MODELS", str(own.parent))
+    assert find_model(name) == own
+
+
 @pytest.mark.parametrize("option,message", [
     (["--style-weight", "0"], "--style-weight must be a positive number"),
     (["--minutes", "-1"], "--minutes must be a positive number"),

@@ -59,8 +59,8 @@ def test_a_mapping_is_checked_and_normalised_like_text():
 
 
 def test_a_one_style_model_says_so():
-    with pytest.raises(InputError, match="starry_night-fast holds one style"):
-        model_style_mix("candy", [], "starry_night-fast")
+    with pytest.raises(InputError, match="starry_night-fast-painted holds one style"):
+        model_style_mix("candy", [], "starry_night-fast-painted")
     assert model_style_mix("candy=1,starry_night=3", STYLES, "zoo") == {"candy": 0.25, "starry_night": 0.75}
 
 

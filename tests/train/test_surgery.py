@@ -24,7 +24,7 @@ def _net(**params):
 
 
 def test_widening_a_shipped_model_leaves_its_output_unchanged():
-    model = load_model("starry_night-fast")
+    model = load_model("starry_night-fast-painted")
     params = stored_arch_params("fast", model.metadata["arch_params"])
     wide, wide_params = widen(model.network, params, channels=64, seed=1)
     assert wide_params == {**params, "channels": 64} == resulting_params("widen", params, {"channels": 64})

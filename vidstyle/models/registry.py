@@ -1,6 +1,6 @@
 """Finding models by name: the shipped zoo, ``$VIDSTYLE_MODELS``, the user data folder.
 
-A model's name is its file stem (``starry_night-fast``). Folders are searched in that order and the
+A model's name is its file stem (``starry_night-fast-painted``). Folders are searched in that order and the
 first match wins. The registry owns name -> file: :func:`find_model` resolves a name or a path,
 :func:`load_model` loads what it finds (:mod:`vidstyle.models.files` reads a given file) and
 :func:`temporal_model` finds a model's temporally trained variant.
@@ -23,15 +23,20 @@ from vidstyle.models.user_styles import attach_user_styles
 ENV_VAR = "VIDSTYLE_MODELS"
 SUFFIX = ".safetensors"
 
-# Model names that are no longer shipped -> the options that replace them (e.g. "starry_night-fast":
-# "--model zoo --style starry_night"). Used only when no file of that name is found, so a user with an
-# old file keeps it working and a user without one gets a one-line pointer instead of "no model named".
+# Model names that are no longer shipped -> what replaces them, shown after "use" (a model name, or
+# options such as "--model zoo --style mosaic"). Used only when no file of that name is found, so a user
+# with an old file keeps it working and a user without one gets a one-line pointer instead of "no model named".
 RETIRED_MODELS: dict[str, str] = {
-    # Light stylizations that kept the photo's colours (docs/benchmarks.md, look table): their -painted nets
-    # look like the paintings at the same speed.
+    # Light stylizations that kept the photo's colours and added hatching (docs/benchmarks.md, look table):
+    # their -painted nets look like the paintings at near the same speed.
     "mosaic-fast": "mosaic-fast-painted",
     "the_scream-fast": "the_scream-fast-painted",
     "great_wave-fast": "great_wave-fast-painted",
+    "starry_night-fast": "starry_night-fast-painted",
+    "starry_night-fast-lite": "starry_night-fast-painted-lite",
+    "starry_night-fast-temporal": "starry_night-fast-painted-temporal",
+    # No painted lite net was fine-tuned for temporal consistency: the lite net with the flow-based stabilizer.
+    "starry_night-fast-lite-temporal": "starry_night-fast-painted-lite with --temporal smooth",
 }
 
 
@@ -114,7 +119,7 @@ def list_models() -> list[ModelInfo]:
 
 
 def load_model(name_or_path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedModel:
-    """Load a model by registry name (``starry_night-fast``) or path; the network is in eval mode on ``device``.
+    """Load a model by registry name (``starry_night-fast-painted``) or path; the network is in eval mode on ``device``.
 
     A multistyle model comes with the styles the user added to it (``vidstyle add-style``).
     """

@@ -182,7 +182,7 @@ def create_stylizer(
 ) -> Stylizer:
     """Build a :class:`Stylizer` for ``model``: uint8 (H, W, 3) RGB frames in, same-size uint8 RGB out.
 
-    model: registry name (e.g. ``starry_night-fast``), a ``.safetensors`` path, a loaded model
+    model: registry name (e.g. ``starry_night-fast-painted``), a ``.safetensors`` path, a loaded model
         (``vidstyle.models.load_model``) or a transform network ``nn.Module``. A multi-style model's
         stylizer lists its ``styles`` and switches with ``set_style`` (``style=`` picks the first).
     backend: "auto" picks the fastest one installed for the device (OpenVINO, then ONNX Runtime,

@@ -71,8 +71,8 @@ def test_bad_specs(spec):
 
 
 def test_trained_ships_the_temporal_variant():
-    assert _model_file("starry_night-fast", "trained") == find_model("starry_night-fast-temporal")
-    assert _model_file("starry_night-fast", "none") == find_model("starry_night-fast")
+    assert _model_file("starry_night-fast-painted", "trained") == find_model("starry_night-fast-painted-temporal")
+    assert _model_file("starry_night-fast-painted", "none") == find_model("starry_night-fast-painted")
     assert _model_file(None, "optimize") is None
 
 

@@ -24,7 +24,7 @@ from vidstyle.temporal.evaluate import WarpingErrorMeter
 
 ray = pytest.importorskip("ray")
 
-MODEL = "starry_night-fast"
+MODEL = "starry_night-fast-painted"
 # The same stylizer settings on both sides (inference threads change float rounding), lossless H.264 (crf 0)
 # so decoded frames are exactly what was encoded.
 SAME = {"threads": 1, "crf": 0, "progress": False}

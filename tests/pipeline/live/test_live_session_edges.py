@@ -174,7 +174,7 @@ def test_the_summary_reports_style_switches():
     stats = LiveStats(frames_shown=300, frames_captured=300, seconds=12.0, paused_seconds=2.0,
                       intervals_ms=[33.0] * 10, end="quit")
     stats.switches = [SwitchRecord("mosaic-fast", requested_at=1.0, load_ms=2400.0, shown_at=3.45, gaps_ms=[33.0, 61.0]),
-                      SwitchRecord("starry_night-fast", requested_at=5.0, load_ms=0.0, shown_at=5.04)]
+                      SwitchRecord("starry_night-fast-painted", requested_at=5.0, load_ms=0.0, shown_at=5.04)]
     lines = summary_lines(stats)
     assert "(30.0 fps, 2.0 s paused)" in lines[0]
     assert lines[1] == ("live: 2 style switches, key to new style median 2450 ms, longest 2450 ms; 1 loaded a model in "

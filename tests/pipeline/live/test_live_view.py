@@ -64,8 +64,8 @@ def test_a_camera_that_changes_mode_is_fitted_as_it_arrives():
 
 def test_overlay_says_loading_and_paused():
     assert overlay_lines("mosaic-fast", 1.0, loading="mosaic-fast") == ["loading mosaic-fast..."]
-    lines = overlay_lines("starry_night-fast", 0.7, fps=29.6, latency_ms=41, recording=True,
+    lines = overlay_lines("starry_night-fast-painted", 0.7, fps=29.6, latency_ms=41, recording=True,
                           loading="mosaic-fast", paused=True, notice="saved snapshot a.png")
     assert lines[0].split() == ["29.6", "fps", "latency", "41", "ms"]
-    assert lines[1] == "starry_night-fast  strength 0.7  REC"
+    assert lines[1] == "starry_night-fast-painted  strength 0.7  REC"
     assert lines[2:] == ["loading mosaic-fast...", "PAUSED  (space: resume)", "saved snapshot a.png"]

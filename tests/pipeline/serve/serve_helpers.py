@@ -41,7 +41,7 @@ LOOPBACK_SERVER = (
 # index as a barcode, so a test can rebuild the input of any frame it sees), behind an access token.
 TOKEN = "test-token-123"
 MAX_CLIENTS = 3
-MODELS = ["starry_night-fast", "mosaic-fast-painted"]
+MODELS = ["starry_night-fast-painted", "mosaic-fast-painted"]
 CLIP_SIZE = (640, 480)
 CLIP_FPS = 30
 CLIP_FRAMES = 120

@@ -27,8 +27,9 @@ UNSTYLED_MAX_DIFFERENCE = 12.0
 MIN_SHARE_OF_SERVER_FPS = 0.7
 MAX_TRANSPORT_MS = 250.0
 MAX_TRANSPORT_MODEL_TIMES = 2.0
-# The product's targets at 640x480 with starry_night-fast (25 fps, 150 ms glass to glass) hold on a quiet
-# machine; check them with VIDSTYLE_SERVE_MIN_FPS=25 VIDSTYLE_SERVE_MAX_LATENCY_MS=150.
+# The product's targets at 640x480 (25 fps, 150 ms glass to glass) held on a quiet machine with the retired
+# starry_night-fast (the first model's net without the full-resolution head); check them with
+# VIDSTYLE_SERVE_MIN_FPS=25 VIDSTYLE_SERVE_MAX_LATENCY_MS=150.
 MIN_FPS = float(os.environ.get("VIDSTYLE_SERVE_MIN_FPS", "0"))
 MAX_LATENCY_MS = float(os.environ.get("VIDSTYLE_SERVE_MAX_LATENCY_MS", "inf"))
 # Waits for the page: model loads take seconds, more on a busy machine.

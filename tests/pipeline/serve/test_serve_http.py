@@ -215,7 +215,7 @@ def test_slow_viewer_does_not_hold_back_others(server):
     (["--port", "70000"], "--port"),
     (["--max-clients", "0"], "--max-clients"),
     (["--strength", "1.5"], "--strength"),
-    (["--model", "starry_night-fast-lite", "--style", "starry_night"], "holds one style"),
+    (["--model", "starry_night-fast-painted-lite", "--style", "starry_night"], "holds one style"),
 ])
 def test_bad_options_give_one_line_errors(args, message, capfd):
     from vidstyle.cli.main import main
@@ -226,7 +226,7 @@ def test_bad_options_give_one_line_errors(args, message, capfd):
 
 
 def test_ctrl_c_stops_cleanly_with_a_viewer_connected(serve_media):
-    srv = Server(["--camera", str(serve_media["clip"]), "--loop", "--no-webrtc", "--model", "starry_night-fast-lite"],
+    srv = Server(["--camera", str(serve_media["clip"]), "--loop", "--no-webrtc", "--model", "starry_night-fast-painted-lite"],
                  cwd=serve_media["folder"])
     try:
         parts = urlsplit(srv.url)

@@ -50,7 +50,7 @@ MAX_JSON_BYTES = 1 << 20
 
 
 def live_models() -> list[str]:
-    """Installed models of the real-time architectures, ``starry_night-fast`` first when present."""
+    """Installed models of the real-time architectures, ``starry_night-fast-painted`` first when present."""
     from vidstyle.models import list_models
 
     names = [m.name for m in list_models() if m.metadata is not None and m.metadata.get("architecture") in LIVE_ARCHITECTURES]
